@@ -1,0 +1,78 @@
+// The ipvs-proxy command line: global flags, --help, --version, and dispatch to a subcommand.
+import { parseArgs, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { GLOBAL_OPTIONS, uniqueOptions, type OptionSpec } from './options.js';
+import { loadSettings } from './settings.js';
+import { showConfigCommand } from './commands/show-config.js';
+import { createLogger, type LogLevel } from '../log.js';
+import { VERSION } from '../version.js';
+
+export const COMMANDS: readonly Command[] = [showConfigCommand];
+/** The command run when none is named, once it exists. */
+const DEFAULT_COMMAND = 'run';
+
+export interface Io {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export async function main(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {
+  const find = (name: string | undefined) => commands.find((c) => c.name === (name ?? DEFAULT_COMMAND));
+  const optionsFor = (name: string | undefined): readonly OptionSpec[] => uniqueOptions([...GLOBAL_OPTIONS, ...(find(name)?.options ?? [])]);
+  let parsed;
+  try {
+    parsed = parseArgs(argv, commands.map((c) => c.name), optionsFor);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`ipvs-proxy: ${e.message}\nRun "ipvs-proxy --help" for usage.\n`);
+    return 2;
+  }
+  if (parsed.version) {
+    io.stdout.write(`ipvs-proxy ${VERSION} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  const command = find(parsed.command);
+  if (parsed.help || !command) {
+    const text = help(commands, command);
+    if (parsed.help) { io.stdout.write(text); return 0; }
+    io.stderr.write(`ipvs-proxy: no command given\n${text}`);
+    return 2;
+  }
+  let settings;
+  try {
+    settings = loadSettings(optionsFor(command.name), parsed.values, io.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`ipvs-proxy: ${e.message}\n`);
+    return 2;
+  }
+  const log = createLogger(settings.logLevel as LogLevel, io.stderr);
+  return command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
+}
+
+function help(commands: readonly Command[], command: Command | undefined): string {
+  const lines: string[] = [];
+  if (command) {
+    lines.push(`Usage: ipvs-proxy ${command.name} [flags]`, '', command.summary, '');
+  } else {
+    lines.push('Usage: ipvs-proxy [command] [flags]', '',
+      'A Kubernetes service proxy on IPVS: a maintained drop-in for kube-proxy --proxy-mode=ipvs.', '', 'Commands:');
+    for (const c of commands) lines.push(`  ${c.name.padEnd(14)}${c.summary}`);
+    lines.push('');
+  }
+  lines.push('Flags:');
+  const specs = uniqueOptions([...GLOBAL_OPTIONS, ...(command?.options ?? [])]);
+  for (const s of specs) {
+    const name = `--${s.flag}${s.type === 'boolean' ? '' : ` ${s.meta ?? 'VALUE'}`}`;
+    const extra = [
+      s.choices ? `one of ${s.choices.join(', ')}` : '',
+      s.default !== '' && s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0) ? `default ${JSON.stringify(s.default)}` : '',
+      s.aliases?.length ? `alias ${s.aliases.map((a) => `--${a}`).join(', ')}` : '',
+      s.env ? `env ${s.env}` : '',
+    ].filter(Boolean).join('; ');
+    lines.push(`  ${name.padEnd(28)}${s.doc}${extra ? ` (${extra})` : ''}`);
+  }
+  lines.push(`  ${'--help'.padEnd(28)}show this help`, `  ${'--version'.padEnd(28)}print the version`, '');
+  return lines.join('\n');
+}

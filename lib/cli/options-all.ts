@@ -1,0 +1,4 @@
+// The union of every command's options, for commands that show or accept all of them.
+import { GLOBAL_OPTIONS, SCHEDULER_OPTION, uniqueOptions, type OptionSpec } from './options.js';
+
+export const ALL_OPTIONS: readonly OptionSpec[] = uniqueOptions([...GLOBAL_OPTIONS, SCHEDULER_OPTION]);

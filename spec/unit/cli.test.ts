@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../lib/cli/main.js';
+import { parseDuration } from '../../lib/cli/duration.js';
+import { parseOptionValue, type OptionSpec } from '../../lib/cli/options.js';
+import { VERSION } from '../../lib/version.js';
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await main(argv, { stdout, stderr, env });
+  return { code, out, err };
+}
+
+function configFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvs-proxy-cli-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+test('--help lists the commands and global flags and exits 0', async () => {
+  const r = await cli(['--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Usage: ipvs-proxy \[command\]/);
+  assert.match(r.out, /show-config/);
+  assert.match(r.out, /--log-level LEVEL/);
+});
+
+test('--help after a command shows that command\'s flags', async () => {
+  const r = await cli(['show-config', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Usage: ipvs-proxy show-config/);
+  assert.match(r.out, /--scheduler NAME .*one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh/);
+});
+
+test('--version prints the package version', async () => {
+  const r = await cli(['--version']);
+  assert.equal(r.code, 0);
+  assert.equal(r.out.trim().split(' ')[1], VERSION);
+});
+
+test('an unknown flag is an error that lists the valid flags', async () => {
+  const r = await cli(['show-config', '--schedular', 'lc']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown flag --schedular; valid flags: .*--scheduler/);
+  assert.equal(r.out, '');
+});
+
+test('an unknown command is an error naming the commands', async () => {
+  const r = await cli(['frobnicate']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown command "frobnicate"; commands: show-config/);
+});
+
+test('--scheduler accepts every IPVS scheduler name', async () => {
+  for (const s of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh']) {
+    const r = await cli(['show-config', '--scheduler', s]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^scheduler: ${s}$`, 'm'));
+  }
+});
+
+test('--scheduler rejects a name IPVS does not have, with the valid ones', async () => {
+  const r = await cli(['show-config', '--scheduler=roundrobin']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--scheduler: "roundrobin" is not one of rr, wrr, lc/);
+});
+
+test('kube-proxy\'s --ipvs-scheduler is an alias of --scheduler', async () => {
+  const r = await cli(['show-config', '--ipvs-scheduler', 'sh']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^scheduler: sh$/m);
+});
+
+test('configuration precedence is file < environment < flags', async () => {
+  const file = configFile('c.yaml', 'scheduler: wlc\nlogLevel: warn\n');
+  const fileOnly = await cli(['show-config', '--config', file]);
+  assert.match(fileOnly.out, /^scheduler: wlc$/m);
+  assert.match(fileOnly.out, /^logLevel: warn$/m);
+  const fileAndEnv = await cli(['show-config', '--config', file], { IPVS_PROXY_SCHEDULER: 'sh' });
+  assert.match(fileAndEnv.out, /^scheduler: sh$/m);
+  assert.match(fileAndEnv.out, /^logLevel: warn$/m);
+  const all = await cli(['show-config', '--config', file, '--scheduler', 'lc'], { IPVS_PROXY_SCHEDULER: 'sh' });
+  assert.match(all.out, /^scheduler: lc$/m);
+});
+
+test('a JSON configuration file works too, and IPVS_PROXY_CONFIG names it', async () => {
+  const file = configFile('c.json', '{"scheduler": "nq"}');
+  const r = await cli(['show-config'], { IPVS_PROXY_CONFIG: file });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^scheduler: nq$/m);
+});
+
+test('a configuration file with an unknown key or a bad value is rejected, naming the file', async () => {
+  const unknownKey = configFile('c.yaml', 'schedulr: lc\n');
+  const r1 = await cli(['show-config', '--config', unknownKey]);
+  assert.equal(r1.code, 2);
+  assert.match(r1.err, /schedulr.*not declared.*configuration file .*c\.yaml/);
+  const badValue = configFile('c.yaml', 'scheduler: fastest\n');
+  const r2 = await cli(['show-config', '--config', badValue]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.err, /"fastest" is not one of/);
+  const r3 = await cli(['show-config', '--config', '/nonexistent/ipvs-proxy.yaml']);
+  assert.equal(r3.code, 2);
+  assert.match(r3.err, /ENOENT/);
+});
+
+test('an environment value outside the choices is rejected', async () => {
+  const r = await cli(['show-config'], { IPVS_PROXY_SCHEDULER: 'random' });
+  assert.equal(r.code, 2);
+  assert.match(r.err, /"random" is not one of/);
+});
+
+test('a flag that needs a value says so', async () => {
+  const r = await cli(['show-config', '--scheduler']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--scheduler needs a value/);
+});
+
+test('boolean values: "0", "false", "no" are false (convict alone reads "0" as true)', () => {
+  const spec: OptionSpec = { key: 'b', flag: 'b', doc: '', type: 'boolean', default: false };
+  for (const f of ['0', 'false', 'no', 'off', 'FALSE']) assert.equal(parseOptionValue(spec, f), false, f);
+  for (const t of ['1', 'true', 'yes', 'on', true]) assert.equal(parseOptionValue(spec, t), true, String(t));
+  assert.throws(() => parseOptionValue(spec, 'maybe'), /expected true or false/);
+});
+
+test('durations use Go syntax, as kube-proxy writes them', () => {
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('1h0m0s'), 3_600_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('15'), 15_000);
+  assert.throws(() => parseDuration('30 seconds'), /invalid duration/);
+  assert.throws(() => parseDuration(''), /invalid duration/);
+});
