@@ -1,0 +1,78 @@
+// IPVS virtual servers and real servers as plain data, shared by the netlink adapter, the fake,
+// the plan and the ipvsadm-format printer.
+import { hostPort, type IpFamily } from '../../net/address.js';
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/** IP_VS_SVC_F_* */
+export const SvcFlags = {
+  PERSISTENT: 0x1,
+  HASHED: 0x2,
+  ONEPACKET: 0x4,
+  /** sh-fallback / mh-fallback */
+  SCHED1: 0x8,
+  /** sh-port / mh-port */
+  SCHED2: 0x10,
+  SCHED3: 0x20,
+} as const;
+
+export type ForwardMethod = 'masq' | 'local' | 'tunnel' | 'route' | 'bypass';
+export const FORWARD_METHODS: Readonly<Record<ForwardMethod, number>> = { masq: 0, local: 1, tunnel: 2, route: 3, bypass: 4 };
+
+export interface VirtualServerKey {
+  readonly family: IpFamily;
+  readonly protocol: Protocol;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface VirtualServer extends VirtualServerKey {
+  readonly scheduler: string;
+  /** IP_VS_SVC_F_* without HASHED */
+  readonly flags: number;
+  /** persistence timeout in seconds; used when flags has PERSISTENT */
+  readonly timeout: number;
+  /** persistence netmask as a prefix length (32 or 128 for per-client persistence) */
+  readonly netmask: number;
+}
+
+export interface RealServerKey {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface RealServer extends RealServerKey {
+  readonly weight: number;
+  readonly forward: ForwardMethod;
+  readonly upperThreshold: number;
+  readonly lowerThreshold: number;
+}
+
+/** A real server as the kernel reports it, with its connection counters. */
+export interface RealServerStatus extends RealServer {
+  readonly activeConnections: number;
+  readonly inactiveConnections: number;
+  readonly persistentConnections: number;
+}
+
+export const vsKey = (k: VirtualServerKey): string => `${k.protocol.toUpperCase()} ${hostPort(k.address, k.port)}`;
+export const rsKey = (k: RealServerKey): string => hostPort(k.address, k.port);
+
+export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
+  return vsKey(a) === vsKey(b) && a.scheduler === b.scheduler && a.flags === b.flags
+    && (a.flags & SvcFlags.PERSISTENT ? a.timeout === b.timeout && a.netmask === b.netmask : true);
+}
+
+/** The operations of an IPVS table; implemented over netlink and by an in-memory fake. */
+export interface Ipvs {
+  listVirtualServers(): Promise<VirtualServer[]>;
+  addVirtualServer(vs: VirtualServer): Promise<void>;
+  updateVirtualServer(vs: VirtualServer): Promise<void>;
+  deleteVirtualServer(vs: VirtualServerKey): Promise<void>;
+  listRealServers(vs: VirtualServerKey): Promise<RealServerStatus[]>;
+  addRealServer(vs: VirtualServerKey, rs: RealServer): Promise<void>;
+  updateRealServer(vs: VirtualServerKey, rs: RealServer): Promise<void>;
+  deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void>;
+  close(): void;
+}

@@ -1,0 +1,36 @@
+// IP address helpers shared by the model and the kernel adapters.
+import ipaddr from 'ipaddr.js';
+
+export type IpFamily = 4 | 6;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+/** Canonical text of an address (IPv6 compressed, lower case), or undefined if invalid. */
+export function canonicalIp(text: string): string | undefined {
+  if (!ipaddr.isValid(text)) return undefined;
+  // ipaddr accepts "1" or "0x1" as IPv4; Kubernetes does not.
+  if (text.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  const a = ipaddr.parse(text);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return undefined;
+  return a.toString();
+}
+
+export function ipFamily(address: string): IpFamily {
+  return address.includes(':') ? 6 : 4;
+}
+
+export function ipToBytes(address: string): Buffer {
+  return Buffer.from(ipaddr.parse(address).toByteArray());
+}
+
+export function ipFromBytes(bytes: Buffer, family: IpFamily): string {
+  return ipaddr.fromByteArray([...bytes.subarray(0, family === 4 ? 4 : 16)]).toString();
+}
+
+export const afOf = (family: IpFamily) => (family === 4 ? AF_INET : AF_INET6);
+export const familyOfAf = (af: number): IpFamily | undefined => (af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined);
+
+/** "10.0.0.1:80" or "[fd00::1]:80", as ipvsadm writes endpoints. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
