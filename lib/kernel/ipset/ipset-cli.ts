@@ -1,0 +1,27 @@
+// ipsets through the ipset tool: one `ipset save` to observe, one `ipset restore` per sync
+// (never one process per entry, upstream's #133773).
+import { KernelError } from '../errors.js';
+import { runTool, type ToolRunner } from '../tool.js';
+import { parseIpsetSave } from './save-format.js';
+import { OWNED_PREFIX, type Ipsets, type SetState } from './types.js';
+
+export class IpsetCli implements Ipsets {
+  constructor(private readonly run: ToolRunner = runTool) {}
+
+  async list(): Promise<Map<string, SetState>> {
+    const r = await this.run('ipset', ['save']);
+    if (r.code !== 0) throw new KernelError('IPSET', 'list ipsets', 'all', r.stderr.trim());
+    return parseIpsetSave(r.stdout, (name) => name.startsWith(OWNED_PREFIX));
+  }
+
+  async restore(script: string): Promise<void> {
+    if (script === '') return;
+    const r = await this.run('ipset', ['restore'], script);
+    if (r.code !== 0) {
+      const err = r.stderr.trim();
+      const line = /Error in line (\d+)/.exec(err)?.[1];
+      const text = line ? script.split('\n')[Number(line) - 1] : undefined;
+      throw new KernelError('IPSET', 'ipset restore', text ? `line ${line} "${text}"` : 'script', err.replace(/^ipset v[\d.]+: /, ''));
+    }
+  }
+}

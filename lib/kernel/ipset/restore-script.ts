@@ -1,0 +1,64 @@
+// The pure part of set syncing: from the desired and the observed sets to one `ipset restore`
+// script. A set is patched in place (del, then add) when that is the smaller change, and rebuilt
+// with create-temp, fill, swap, destroy when not, so no reader ever sees it empty.
+import { TEMP_SET, createOptions, type SetSpec, type SetState } from './types.js';
+
+export interface SyncOptions {
+  /** Rebuild every set through a swap, whatever the diff (a periodic full resync). */
+  readonly rebuildAll?: boolean;
+}
+
+export interface SyncSummary {
+  readonly script: string;
+  readonly created: number;
+  readonly added: number;
+  readonly deleted: number;
+  readonly rebuilt: number;
+}
+
+export function buildSyncScript(desired: readonly SetState[], observed: ReadonlyMap<string, SetState>, opts: SyncOptions = {}): SyncSummary {
+  const lines: string[] = [];
+  let created = 0, added = 0, deleted = 0, rebuilt = 0;
+  if (observed.has(TEMP_SET)) lines.push(`destroy ${TEMP_SET}`);
+  for (const want of [...desired].sort((a, b) => a.name.localeCompare(b.name))) {
+    const have = observed.get(want.name);
+    if (!have) {
+      lines.push(`create ${want.name} ${want.type} ${createOptions(want)}`);
+      for (const m of sorted(want.members)) lines.push(`add ${want.name} ${m}`);
+      created++;
+      added += want.members.size;
+      continue;
+    }
+    if (!compatible(have, want)) {
+      // swap needs the same type and family: this set can only be replaced (fails if referenced).
+      lines.push(`destroy ${want.name}`, `create ${want.name} ${want.type} ${createOptions(want)}`);
+      for (const m of sorted(want.members)) lines.push(`add ${want.name} ${m}`);
+      rebuilt++;
+      added += want.members.size;
+      continue;
+    }
+    const toDel = [...have.members].filter((m) => !want.members.has(m));
+    const toAdd = [...want.members].filter((m) => !have.members.has(m));
+    if (toDel.length + toAdd.length === 0 && !opts.rebuildAll) continue;
+    if (opts.rebuildAll || toDel.length + toAdd.length > want.members.size) {
+      lines.push(`create ${TEMP_SET} ${want.type} ${createOptions(want)}`);
+      for (const m of sorted(want.members)) lines.push(`add ${TEMP_SET} ${m}`);
+      lines.push(`swap ${TEMP_SET} ${want.name}`, `destroy ${TEMP_SET}`);
+      rebuilt++;
+    } else {
+      for (const m of toDel.sort()) lines.push(`del ${want.name} ${m} -exist`);
+      for (const m of toAdd.sort()) lines.push(`add ${want.name} ${m} -exist`);
+    }
+    added += toAdd.length;
+    deleted += toDel.length;
+  }
+  return { script: lines.length ? `${lines.join('\n')}\n` : '', created, added, deleted, rebuilt };
+}
+
+/** Destroy sets (e.g. cleanup); the caller removes the iptables rules that use them first. */
+export function buildDestroyScript(names: readonly string[], observed: ReadonlyMap<string, SetState>): string {
+  return names.filter((n) => observed.has(n)).map((n) => `destroy ${n}\n`).join('');
+}
+
+const compatible = (a: SetSpec, b: SetSpec) => a.type === b.type && a.family === b.family;
+const sorted = (s: ReadonlySet<string>) => [...s].sort();

@@ -1,0 +1,32 @@
+// ipsets as plain data: what a set is, what is in it, and the adapter interface.
+import type { IpFamily } from '../../net/address.js';
+
+export type SetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
+
+export interface SetSpec {
+  readonly name: string;
+  readonly type: SetType;
+  /** bitmap:port sets have no family; they are listed as 4 */
+  readonly family: IpFamily;
+}
+
+export interface SetState extends SetSpec {
+  /** entries in ipset's canonical text, e.g. "10.96.0.1,tcp:443" */
+  readonly members: ReadonlySet<string>;
+}
+
+export interface Ipsets {
+  /** Every set whose name starts with KUBE- (ours and kube-proxy's), with members: one `ipset save`. */
+  list(): Promise<Map<string, SetState>>;
+  /** Apply one `ipset restore` script. Fails at the first bad line (KernelError naming it). */
+  restore(script: string): Promise<void>;
+}
+
+export const OWNED_PREFIX = 'KUBE-';
+/** The scratch set of atomic rebuilds; a leftover one (after a crash) is destroyed first. */
+export const TEMP_SET = 'KUBE-IPVS-PROXY-TMP';
+
+export function createOptions(spec: SetSpec): string {
+  if (spec.type === 'bitmap:port') return 'range 0-65535';
+  return `family ${spec.family === 6 ? 'inet6' : 'inet'} hashsize 1024 maxelem 65536`;
+}
