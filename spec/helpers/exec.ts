@@ -16,6 +16,7 @@ export function exec(cmd: string, args: readonly string[], opts: { input?: strin
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', reject);
+    child.stdin.on('error', () => undefined); // EPIPE when the program exits before reading stdin
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });

@@ -1,0 +1,143 @@
+// The fixed iptables skeleton of kube-proxy's IPVS mode (see the reference, section 1.2), in
+// iptables-save's own spelling so a plan can be diffed against the live tables. Per-Service data
+// lives in the KUBE-* sets; the only per-Service rules are the KUBE-IPVS-OUT-FILTER drops.
+// Unlike upstream, rules for empty sets are written too: the ruleset stays fixed.
+import type { IpFamily } from '../../net/address.js';
+import { KUBE_SETS, kubeSetName, type KubeSetId } from '../ipset/kube-sets.js';
+import type { Protocol } from '../ipvs/types.js';
+import { PROTOCOL_NUMBERS } from '../ipvs/types.js';
+import type { JumpRule, TableRules } from './types.js';
+
+export const JUMP_RULES: readonly JumpRule[] = [
+  { table: 'nat', from: 'OUTPUT', to: 'KUBE-SERVICES', comment: 'kubernetes service portals' },
+  { table: 'nat', from: 'PREROUTING', to: 'KUBE-SERVICES', comment: 'kubernetes service portals' },
+  { table: 'nat', from: 'POSTROUTING', to: 'KUBE-POSTROUTING', comment: 'kubernetes postrouting rules' },
+  { table: 'filter', from: 'FORWARD', to: 'KUBE-FORWARD', comment: 'kubernetes forwarding rules' },
+  { table: 'filter', from: 'INPUT', to: 'KUBE-NODE-PORT', comment: 'kubernetes health check rules' },
+  { table: 'filter', from: 'INPUT', to: 'KUBE-PROXY-FIREWALL', comment: 'kube-proxy firewall rules' },
+  { table: 'filter', from: 'FORWARD', to: 'KUBE-PROXY-FIREWALL', comment: 'kube-proxy firewall rules' },
+  { table: 'filter', from: 'INPUT', to: 'KUBE-IPVS-FILTER', comment: 'kubernetes ipvs access filter' },
+  { table: 'filter', from: 'OUTPUT', to: 'KUBE-IPVS-OUT-FILTER', comment: 'kubernetes ipvs access filter' },
+];
+
+export const OWNED_CHAINS = {
+  nat: ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER', 'KUBE-MARK-MASQ'],
+  filter: ['KUBE-FORWARD', 'KUBE-NODE-PORT', 'KUBE-PROXY-FIREWALL', 'KUBE-SOURCE-RANGES-FIREWALL', 'KUBE-IPVS-FILTER', 'KUBE-IPVS-OUT-FILTER'],
+} as const;
+
+export interface OutFilterEntry {
+  readonly address: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+}
+
+export interface SkeletonOptions {
+  readonly family: IpFamily;
+  /** SNAT every ClusterIP connection */
+  readonly masqueradeAll: boolean;
+  /** pod CIDRs of this family: traffic from outside them to a ClusterIP is masqueraded */
+  readonly clusterCidrs: readonly string[];
+  /** the masquerade mark is 1 << bit (default 14: 0x4000) */
+  readonly masqueradeBit: number;
+  readonly randomFully?: boolean;
+  /** LB addresses whose source ranges exclude the node: node-local clients are dropped (#119656) */
+  readonly outFilter?: readonly OutFilterEntry[];
+}
+
+// Quoted as iptables-save prints it, so written and saved text are equal.
+const q = (s: string) => (/[\s"']/.test(s) ? `"${s.replace(/(["'])/g, '\\$1')}"` : s);
+
+export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: TableRules } {
+  const mark = `0x${(1 << o.masqueradeBit).toString(16)}`;
+  const set = (id: KubeSetId) => kubeSetName(id, o.family);
+  const match = (id: KubeSetId, dirs: string) => `-m comment --comment ${q(KUBE_SETS[id].comment)} -m set --match-set ${set(id)} ${dirs}`;
+  const loopback = o.family === 4 ? '127.0.0.0/8' : '::1/128';
+
+  const nat: string[] = [
+    `-A KUBE-SERVICES -s ${loopback} -j RETURN`,
+    `-A KUBE-POSTROUTING ${match('loopBack', 'dst,dst,src')} -j MASQUERADE`,
+    `-A KUBE-SERVICES ${match('loadBalancer', 'dst,dst')} -j KUBE-LOAD-BALANCER`,
+    `-A KUBE-LOAD-BALANCER ${match('loadBalancerLocal', 'dst,dst')} -j RETURN`,
+    `-A KUBE-NODE-PORT -p tcp ${match('nodePortLocalTcp', 'dst')} -j RETURN`,
+    `-A KUBE-NODE-PORT -p tcp ${match('nodePortTcp', 'dst')} -j KUBE-MARK-MASQ`,
+    `-A KUBE-NODE-PORT -p udp ${match('nodePortLocalUdp', 'dst')} -j RETURN`,
+    `-A KUBE-NODE-PORT -p udp ${match('nodePortUdp', 'dst')} -j KUBE-MARK-MASQ`,
+    `-A KUBE-NODE-PORT -p sctp ${match('nodePortLocalSctp', 'dst,dst')} -j RETURN`,
+    `-A KUBE-NODE-PORT -p sctp ${match('nodePortSctp', 'dst,dst')} -j KUBE-MARK-MASQ`,
+  ];
+  // ClusterIP masquerade: exactly one form, as upstream.
+  if (o.masqueradeAll) nat.push(`-A KUBE-SERVICES ${match('clusterIp', 'dst,dst')} -j KUBE-MARK-MASQ`);
+  else if (o.clusterCidrs.length > 0) for (const c of o.clusterCidrs) nat.push(`-A KUBE-SERVICES ! -s ${c} ${match('clusterIp', 'dst,dst')} -j KUBE-MARK-MASQ`);
+  else nat.push(`-A KUBE-SERVICES ${match('clusterIp', 'src,dst')} -j KUBE-MARK-MASQ`);
+  nat.push(
+    `-A KUBE-SERVICES ${match('externalIp', 'dst,dst')} -j KUBE-MARK-MASQ`,
+    `-A KUBE-SERVICES ${match('externalIp', 'dst,dst')} -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ACCEPT`,
+    `-A KUBE-SERVICES ${match('externalIp', 'dst,dst')} -m addrtype --dst-type LOCAL -j ACCEPT`,
+    `-A KUBE-SERVICES ${match('externalIpLocal', 'dst,dst')} -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ACCEPT`,
+    `-A KUBE-SERVICES ${match('externalIpLocal', 'dst,dst')} -m addrtype --dst-type LOCAL -j ACCEPT`,
+    `-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT`,
+    `-A KUBE-LOAD-BALANCER -j KUBE-MARK-MASQ`,
+    // Accept VIP traffic here so later NAT rules (a CNI's hostport DNAT) cannot grab it.
+    `-A KUBE-SERVICES ${match('clusterIp', 'dst,dst')} -j ACCEPT`,
+    `-A KUBE-SERVICES ${match('loadBalancer', 'dst,dst')} -j ACCEPT`,
+    `-A KUBE-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`,
+    `-A KUBE-POSTROUTING -j MARK --set-xmark ${mark}/0x0`,
+    `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${o.randomFully ? ' --random-fully' : ''}`,
+    `-A KUBE-MARK-MASQ -j MARK --set-xmark ${mark}/${mark}`,
+  );
+
+  const host = o.family === 4 ? '32' : '128';
+  const filter: string[] = [
+    `-A KUBE-PROXY-FIREWALL ${match('loadBalancerFw', 'dst,dst')} -j KUBE-SOURCE-RANGES-FIREWALL`,
+    `-A KUBE-SOURCE-RANGES-FIREWALL ${match('loadBalancerSourceCidr', 'dst,dst,src')} -j RETURN`,
+    `-A KUBE-SOURCE-RANGES-FIREWALL ${match('loadBalancerSourceIp', 'dst,dst,src')} -j RETURN`,
+    `-A KUBE-SOURCE-RANGES-FIREWALL -j DROP`,
+    ...(o.outFilter ?? []).map((e) =>
+      `-A KUBE-IPVS-OUT-FILTER -s ${e.address}/${host} -m ipvs --vaddr ${e.address}/${host} --vproto ${PROTOCOL_NUMBERS[e.protocol]} --vport ${e.port} -j DROP`),
+    `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
+    `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    `-A KUBE-NODE-PORT ${match('healthCheckNodePort', 'dst')} -j ACCEPT`,
+    `-A KUBE-IPVS-FILTER ${match('loadBalancer', 'dst,dst')} -j RETURN`,
+    `-A KUBE-IPVS-FILTER ${match('clusterIp', 'dst,dst')} -j RETURN`,
+    `-A KUBE-IPVS-FILTER ${match('externalIp', 'dst,dst')} -j RETURN`,
+    `-A KUBE-IPVS-FILTER ${match('externalIpLocal', 'dst,dst')} -j RETURN`,
+    `-A KUBE-IPVS-FILTER ${match('healthCheckNodePort', 'dst')} -j RETURN`,
+    // Host sockets must not answer on VIP:otherPort (#72236).
+    `-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW ${match('ipvsIps', 'dst')} -j REJECT --reject-with ${o.family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'}`,
+  ];
+  return {
+    nat: { table: 'nat', chains: OWNED_CHAINS.nat, rules: nat },
+    filter: { table: 'filter', chains: OWNED_CHAINS.filter, rules: filter },
+  };
+}
+
+export function jumpRuleText(j: JumpRule): string {
+  return `-A ${j.from} -m comment --comment ${q(j.comment)} -j ${j.to}`;
+}
+
+/**
+ * iptables-restore --noflush input for one table: the owned chains are declared (which flushes
+ * them) and refilled; jump rules missing from `saved` (iptables-save of the table) are inserted
+ * at the top of their built-in chain.
+ */
+export function restoreInput(rules: TableRules, saved: string): string {
+  const present = new Set(saved.split('\n').map((l) => l.trim()));
+  const lines = [`*${rules.table}`, ...rules.chains.map((c) => `:${c} - [0:0]`)];
+  for (const j of JUMP_RULES) {
+    if (j.table === rules.table && !present.has(jumpRuleText(j))) lines.push(jumpRuleText(j).replace(/^-A (\S+)/, '-I $1 1'));
+  }
+  lines.push(...rules.rules, 'COMMIT');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Rules in iptables-save's order: grouped by chain, chains by name, rule order kept within a chain. */
+export function inSaveOrder(rules: readonly string[]): string[] {
+  const chainOf = (r: string) => r.split(' ')[1] ?? '';
+  return [...rules].sort((a, b) => (chainOf(a) < chainOf(b) ? -1 : chainOf(a) > chainOf(b) ? 1 : 0));
+}
+
+/** The owned chains' rules as they appear in iptables-save text (for comparing plans and tables). */
+export function ownedRulesOf(saved: string, table: keyof typeof OWNED_CHAINS): string[] {
+  const owned: readonly string[] = OWNED_CHAINS[table];
+  return saved.split('\n').filter((l) => l.startsWith('-A ') && owned.includes(l.split(' ')[1] ?? ''));
+}

@@ -1,0 +1,54 @@
+// One behaviour suite for every Iptables implementation: the fake (unit) and the real tools in a
+// fresh network namespace (host, root).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isKernelError } from '../../lib/kernel/errors.js';
+import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, skeletonRules, type SkeletonOptions } from '../../lib/kernel/iptables/skeleton.js';
+import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
+import type { Iptables } from '../../lib/kernel/iptables/types.js';
+
+const v4: SkeletonOptions = { family: 4, masqueradeAll: false, clusterCidrs: ['10.244.0.0/16'], masqueradeBit: 14 };
+const v6: SkeletonOptions = { family: 6, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 };
+
+export function iptablesConformance(label: string, withIptables: (body: (ipt: Iptables) => Promise<void>) => Promise<void>): void {
+  const t = (name: string, body: (ipt: Iptables) => Promise<void>) => test(`${label}: ${name}`, () => withIptables(body));
+
+  for (const opts of [v4, v6, { ...v4, masqueradeAll: true, masqueradeBit: 13, randomFully: true }]) {
+    t(`the skeleton reads back exactly as written (IPv${opts.family}${opts.masqueradeAll ? ', masquerade-all, bit 13' : ''})`, async (ipt) => {
+      const { nat, filter } = skeletonRules(opts);
+      await writeSkeleton(ipt, opts.family, [nat, filter]);
+      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'nat'), 'nat'), inSaveOrder(nat.rules));
+      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'filter'), 'filter'), inSaveOrder(filter.rules));
+    });
+  }
+
+  t('jump rules are inserted once, at the top, and rules of others are kept', async (ipt) => {
+    await ipt.restore(4, 'filter', '*filter\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n');
+    const { nat, filter } = skeletonRules(v4);
+    await writeSkeleton(ipt, 4, [nat, filter]);
+    await writeSkeleton(ipt, 4, [nat, filter]);
+    for (const table of ['nat', 'filter'] as const) {
+      const saved = (await ipt.save(4, table)).split('\n');
+      for (const j of JUMP_RULES.filter((r) => r.table === table)) {
+        assert.equal(saved.filter((l) => l === jumpRuleText(j)).length, 1, `${jumpRuleText(j)} once`);
+      }
+    }
+    const input = (await ipt.save(4, 'filter')).split('\n').filter((l) => l.startsWith('-A INPUT '));
+    assert.equal(input.at(-1), '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT', 'the existing rule stays, after our jumps');
+  });
+
+  t('a chain flushed by hand is repaired by the next write', async (ipt) => {
+    const { nat, filter } = skeletonRules(v4);
+    await writeSkeleton(ipt, 4, [nat, filter]);
+    await ipt.restore(4, 'nat', '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n');
+    assert.equal(ownedRulesOf(await ipt.save(4, 'nat'), 'nat').filter((l) => l.startsWith('-A KUBE-SERVICES')).length, 0);
+    await writeSkeleton(ipt, 4, [nat, filter]);
+    assert.deepEqual(ownedRulesOf(await ipt.save(4, 'nat'), 'nat'), inSaveOrder(nat.rules));
+  });
+
+  t('a rule with a missing chain fails the whole restore, and nothing of it is applied', async (ipt) => {
+    await assert.rejects(ipt.restore(4, 'nat', '*nat\n:KUBE-MARK-MASQ - [0:0]\n-A KUBE-NOPE -j RETURN\nCOMMIT\n'),
+      (e: unknown) => { assert.ok(isKernelError(e, 'IPTABLES'), String(e)); return true; });
+    assert.doesNotMatch(await ipt.save(4, 'nat'), /KUBE-MARK-MASQ/);
+  });
+}
