@@ -93,7 +93,7 @@ export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: Ta
     `-A KUBE-SOURCE-RANGES-FIREWALL ${match('loadBalancerSourceIp', 'dst,dst,src')} -j RETURN`,
     `-A KUBE-SOURCE-RANGES-FIREWALL -j DROP`,
     ...(o.outFilter ?? []).map((e) =>
-      `-A KUBE-IPVS-OUT-FILTER -s ${e.address}/${host} -m ipvs --vaddr ${e.address}/${host} --vproto ${PROTOCOL_NUMBERS[e.protocol]} --vport ${e.port} -j DROP`),
+      `-A KUBE-IPVS-OUT-FILTER -s ${e.address}/${host} -m ipvs --vproto ${PROTOCOL_NUMBERS[e.protocol]} --vaddr ${e.address} --vport ${e.port} -j DROP`),
     `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
     `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     `-A KUBE-NODE-PORT ${match('healthCheckNodePort', 'dst')} -j ACCEPT`,

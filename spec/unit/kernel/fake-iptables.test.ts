@@ -24,7 +24,7 @@ test('skeleton: IPv6 uses the KUBE-6- sets, ::1 and icmp6 rejects; the mark foll
 
 test('skeleton: load balancers whose source ranges exclude the node get an OUT-FILTER drop (#119656)', () => {
   const { filter } = skeletonRules({ family: 4, masqueradeBit: 14, clusterCidrs: [], masqueradeAll: false, outFilter: [{ address: '192.0.2.10', protocol: 'tcp', port: 443 }] });
-  assert.ok(filter.rules.includes('-A KUBE-IPVS-OUT-FILTER -s 192.0.2.10/32 -m ipvs --vaddr 192.0.2.10/32 --vproto 6 --vport 443 -j DROP'));
+  assert.ok(filter.rules.includes('-A KUBE-IPVS-OUT-FILTER -s 192.0.2.10/32 -m ipvs --vproto 6 --vaddr 192.0.2.10 --vport 443 -j DROP'));
 });
 
 test('restore input declares the owned chains and inserts only the missing jumps', () => {

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { FakeSysctls, desiredSysctls, ensureSysctls } from '../../../lib/kernel/sysctl/sysctls.js';
+import { createLogger } from '../../../lib/log.js';
+
+const paths = (kernelRelease: string, strictArp = false) => desiredSysctls({ kernelRelease, strictArp }).map((d) => `${d.path}=${d.value}`);
+
+test('sysctls: conn_reuse_mode=0 only on kernels 4.1 to 5.8', () => {
+  assert.ok(!paths('4.0.9').includes('net/ipv4/vs/conn_reuse_mode=0'));
+  assert.ok(paths('4.1.0').includes('net/ipv4/vs/conn_reuse_mode=0'));
+  assert.ok(paths('5.8.18-100-generic').includes('net/ipv4/vs/conn_reuse_mode=0'));
+  assert.ok(!paths('5.9.0').includes('net/ipv4/vs/conn_reuse_mode=0'));
+  assert.ok(!paths('6.1.0-56-amd64').includes('net/ipv4/vs/conn_reuse_mode=0'));
+});
+
+test('sysctls: always conntrack, expire_nodest_conn, expire_quiescent_template, ip_forward; ARP only with strict ARP', () => {
+  assert.deepEqual(paths('6.1.0'), ['net/ipv4/vs/conntrack=1', 'net/ipv4/vs/expire_nodest_conn=1', 'net/ipv4/vs/expire_quiescent_template=1', 'net/ipv4/ip_forward=1']);
+  assert.deepEqual(paths('6.1.0', true).slice(4), ['net/ipv4/conf/all/arp_ignore=1', 'net/ipv4/conf/all/arp_announce=2']);
+});
+
+test('sysctls: only values that differ are written, and each change is logged', async () => {
+  const fake = new FakeSysctls({ 'net/ipv4/vs/conntrack': '0', 'net/ipv4/vs/expire_nodest_conn': '1', 'net/ipv4/vs/expire_quiescent_template': '0', 'net/ipv4/ip_forward': '1' });
+  const lines: string[] = [];
+  const log = createLogger('info', new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const changed = await ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false }), log);
+  assert.deepEqual(changed, ['net/ipv4/vs/conntrack', 'net/ipv4/vs/expire_quiescent_template']);
+  assert.deepEqual(fake.writes, changed);
+  assert.equal(lines.length, 2);
+  assert.deepEqual(JSON.parse(lines[0]!).sysctl, 'net/ipv4/vs/conntrack');
+  assert.equal(JSON.parse(lines[0]!).from, '0');
+  assert.deepEqual(await ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false }), log), []);
+});
+
+test('sysctls: a missing parameter (no IPVS module) is an ENOENT naming it', async () => {
+  const fake = new FakeSysctls({});
+  await assert.rejects(ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false }), createLogger('fatal')),
+    /read sysctl net\/ipv4\/vs\/conntrack: ENOENT/);
+});
