@@ -2,7 +2,7 @@
 // adapter in the VM must give the same answers, errors included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isKernelError } from '../../lib/kernel/errors.js';
+import { rejectsWith } from './kernel-assert.js';
 import { SvcFlags, type Ipvs, type RealServer, type VirtualServer } from '../../lib/kernel/ipvs/types.js';
 
 export const vs = (over: Partial<VirtualServer> & Pick<VirtualServer, 'address' | 'port'>): VirtualServer => ({
@@ -24,14 +24,6 @@ export const SAMPLE: ReadonlyArray<{ vs: VirtualServer; rs: RealServer[] }> = [
   { vs: vs({ address: 'fd00:10:96::a', port: 53, protocol: 'udp', scheduler: 'mh', flags: SvcFlags.SCHED2 | SvcFlags.SCHED1 }), rs: [rs('fd00:10:244:1::9', 53)] },
   { vs: vs({ address: 'fd00:10:96::b', port: 80, flags: SvcFlags.PERSISTENT, timeout: 60 }), rs: [rs('fd00:10:244:1::20', 80, 3)] },
 ];
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isKernelError(e), `expected a KernelError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
-}
 
 export function ipvsConformance(label: string, open: () => Promise<Ipvs>, clear: (ipvs: Ipvs) => Promise<void>): void {
   const withIpvs = (name: string, body: (ipvs: Ipvs) => Promise<void>) =>

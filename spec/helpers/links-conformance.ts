@@ -1,14 +1,10 @@
 // One behaviour suite for every Links implementation (fake in unit tests, rtnetlink in the VM).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isKernelError } from '../../lib/kernel/errors.js';
+import { rejectsWith } from './kernel-assert.js';
 import type { Links } from '../../lib/kernel/links/types.js';
 
 const LINK = 'kube-ipvs0';
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => { assert.ok(isKernelError(e), String(e)); assert.equal(e.code, code, e.message); return true; });
-}
 
 export interface LinksHarness {
   open(): Promise<Links>;

@@ -3,19 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
-import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
-import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
-import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/kernel/ipset/kube-sets.js';
 import { inNamespace } from '../../lib/kernel/tool.js';
 import { iptablesConformance } from '../helpers/iptables-conformance.js';
 import { withNetns } from '../helpers/netns.js';
+import { createKubeSets } from '../helpers/kernel-assert.js';
 import { run } from '../helpers/exec.js';
 
 async function withKubeNetns(body: (ns: string) => Promise<void>): Promise<void> {
   await withNetns('ipt', async (ns) => {
-    const ipsets = new IpsetCli(inNamespace(ns));
-    const sets = (Object.keys(KUBE_SETS) as KubeSetId[]).flatMap((id) => [4, 6].map((f) => ({ ...kubeSetSpec(id, f as 4 | 6), members: new Set<string>() })));
-    await ipsets.restore(buildSyncScript(sets, new Map()).script);
+    await createKubeSets(ns);
     await body(ns);
   });
 }

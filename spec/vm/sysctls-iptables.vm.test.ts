@@ -4,15 +4,13 @@ import assert from 'node:assert/strict';
 import { release } from 'node:os';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../lib/kernel/sysctl/sysctls.js';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
-import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
-import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
-import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/kernel/ipset/kube-sets.js';
 import { inSaveOrder, ownedRulesOf, skeletonRules } from '../../lib/kernel/iptables/skeleton.js';
 import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
 import { inNamespace } from '../../lib/kernel/tool.js';
 import { createLogger } from '../../lib/log.js';
 import { run } from '../helpers/exec.js';
 import { withNetns } from '../helpers/netns.js';
+import { createKubeSets } from '../helpers/kernel-assert.js';
 
 test('VM sysctls: the IPVS parameters are set in /proc/sys and a second pass changes nothing', async () => {
   const sysctls = new ProcSysctls();
@@ -27,8 +25,7 @@ test('VM sysctls: the IPVS parameters are set in /proc/sys and a second pass cha
 
 test('VM iptables: the OUT-FILTER drop with -m ipvs (needs IPVS) is written and read back', async () => {
   await withNetns('iptvm', async (ns) => {
-    const sets = (Object.keys(KUBE_SETS) as KubeSetId[]).map((id) => ({ ...kubeSetSpec(id, 4), members: new Set<string>() }));
-    await new IpsetCli(inNamespace(ns)).restore(buildSyncScript(sets, new Map()).script);
+    await createKubeSets(ns, [4]);
     const ipt = await IptablesCli.detect(inNamespace(ns));
     const { nat, filter } = skeletonRules({ family: 4, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14, outFilter: [{ address: '192.0.2.10', protocol: 'tcp', port: 443 }] });
     await writeSkeleton(ipt, 4, [nat, filter]);
