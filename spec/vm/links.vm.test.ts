@@ -35,3 +35,19 @@ test('rtnetlink links (VM): kube-ipvs0 is a DOWN dummy link and ip shows exactly
     await cleanup();
   }
 });
+
+test('rtnetlink links (VM): a kube-ipvs0 recreated behind the adapter\'s back (new index) still gets its addresses', async () => {
+  const links = new RtnetlinkLinks();
+  try {
+    await links.ensureDummyLink('kube-ipvs0');
+    await links.addAddress('kube-ipvs0', '10.96.0.1');
+    await run('ip', 'link', 'del', 'kube-ipvs0');
+    await run('ip', 'link', 'add', 'ipvs-test0', 'type', 'dummy'); // takes the old index's neighbourhood
+    await run('ip', 'link', 'add', 'kube-ipvs0', 'type', 'dummy');
+    await links.addAddress('kube-ipvs0', '10.96.0.2');
+    assert.deepEqual(await links.listAddresses('kube-ipvs0'), ['10.96.0.2']);
+  } finally {
+    links.close();
+    await cleanup();
+  }
+});

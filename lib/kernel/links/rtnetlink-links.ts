@@ -36,6 +36,9 @@ interface LinkInfo { index: number; name: string; kind: string }
 
 export class RtnetlinkLinks implements Links {
   private readonly channel: NetlinkChannel;
+  // Link indexes by name, so binding many addresses costs no lookup each; a link deleted and
+  // recreated behind our back gets a new index, seen as ENODEV and looked up again once.
+  private readonly indexes = new Map<string, number>();
 
   constructor(opts: ChannelOptions = {}) {
     this.channel = new NetlinkChannel(NETLINK_ROUTE, opts);
@@ -59,6 +62,7 @@ export class RtnetlinkLinks implements Links {
   }
 
   async deleteLink(name: string): Promise<void> {
+    this.indexes.delete(name);
     await this.channel.request(RTM.DELLINK, [ifinfomsg(), str(IFLA_IFNAME, name)], { operation: 'delete link', object: name });
   }
 
@@ -68,15 +72,27 @@ export class RtnetlinkLinks implements Links {
     return all.flat().filter((a) => a.index === index).map((a) => a.address);
   }
 
-  async addAddress(link: string, address: string): Promise<void> {
-    const { index } = await this.link(link);
-    await this.channel.request(RTM.NEWADDR, addressPayload(address, index), { operation: 'add address', object: `${address} to ${link}` },
-      NLM_F_CREATE | NLM_F_EXCL);
+  addAddress(link: string, address: string): Promise<void> {
+    return this.onLink(link, (index) => this.channel.request(RTM.NEWADDR, addressPayload(address, index),
+      { operation: 'add address', object: `${address} to ${link}` }, NLM_F_CREATE | NLM_F_EXCL));
   }
 
-  async deleteAddress(link: string, address: string): Promise<void> {
-    const { index } = await this.link(link);
-    await this.channel.request(RTM.DELADDR, addressPayload(address, index), { operation: 'delete address', object: `${address} from ${link}` });
+  deleteAddress(link: string, address: string): Promise<void> {
+    return this.onLink(link, (index) => this.channel.request(RTM.DELADDR, addressPayload(address, index),
+      { operation: 'delete address', object: `${address} from ${link}` }));
+  }
+
+  private async onLink(name: string, op: (index: number) => Promise<void>): Promise<void> {
+    const cached = this.indexes.get(name);
+    if (cached !== undefined) {
+      try {
+        return await op(cached);
+      } catch (e) {
+        if (!isKernelError(e, 'ENODEV')) throw e;
+        this.indexes.delete(name);
+      }
+    }
+    return op((await this.link(name)).index);
   }
 
   async listLocalAddresses(): Promise<LocalAddress[]> {
@@ -94,6 +110,7 @@ export class RtnetlinkLinks implements Links {
     const msgs = await this.channel.query(RTM.GETLINK, [ifinfomsg(), str(IFLA_IFNAME, name)], { operation: 'get link', object: name });
     const info = msgs[0] && parseLink(msgs[0].data);
     if (!info) throw new KernelError('ENODEV', 'get link', name);
+    this.indexes.set(name, info.index);
     return info;
   }
 
