@@ -48,10 +48,10 @@ export function loadSettings(
     schema[s.key] = { doc: s.doc, format: `ipvs-proxy-${s.type}`, default: s.default as never, ...(s.env ? { env: s.env } : {}) };
   }
   const bySpec = new Map(specs.map((s) => [s.key, s]));
+  const file = (flags.get('config') as string | undefined) ?? env.IPVS_PROXY_CONFIG;
   try {
     // convict's typed paths do not help with a schema built at run time.
     const conf = convict(schema, { env, args: [] }) as unknown as LooseConfig;
-    const file = (flags.get('config') as string | undefined) ?? env.IPVS_PROXY_CONFIG;
     if (file) {
       readFileSync(file); // fail with the OS error (ENOENT, EACCES) before convict's vaguer one
       conf.loadFile(file);
@@ -66,7 +66,6 @@ export function loadSettings(
     }
     return Object.freeze(out);
   } catch (e) {
-    const file = (flags.get('config') as string | undefined) ?? env.IPVS_PROXY_CONFIG;
     throw new UsageError(file ? `${(e as Error).message} (configuration file ${file})` : (e as Error).message);
   }
 }

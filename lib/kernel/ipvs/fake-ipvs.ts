@@ -83,9 +83,10 @@ export class FakeIpvs implements Ipvs {
 
   /** Test hook: the connection counters the kernel would report. */
   setConnections(vs: VirtualServerKey, rs: RealServerKey, active: number, inactive: number): void {
-    const d = this.entry('set connections', vs).dests.get(rsKey(rs));
+    const { dests } = this.entry('set connections', vs);
+    const d = dests.get(rsKey(rs));
     if (!d) throw new KernelError('ENOENT', 'set connections', rsKey(rs));
-    this.entry('set connections', vs).dests.set(rsKey(rs), { ...d, activeConnections: active, inactiveConnections: inactive });
+    dests.set(rsKey(rs), { ...d, activeConnections: active, inactiveConnections: inactive });
   }
 
   /** The table as `ipvsadm -Sn` prints it. */
