@@ -4,10 +4,11 @@ import type { Command } from './command.js';
 import { GLOBAL_OPTIONS, uniqueOptions, type OptionSpec } from './options.js';
 import { loadSettings } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
+import { planCommand } from './commands/plan.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
 
-export const COMMANDS: readonly Command[] = [showConfigCommand];
+export const COMMANDS: readonly Command[] = [planCommand, showConfigCommand];
 /** The command run when none is named, once it exists. */
 const DEFAULT_COMMAND = 'run';
 

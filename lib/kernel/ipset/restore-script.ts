@@ -55,6 +55,26 @@ export function buildSyncScript(desired: readonly SetState[], observed: Readonly
   return { script: lines.length ? `${lines.join('\n')}\n` : '', created, added, deleted, rebuilt };
 }
 
+/**
+ * The additive half of a sync: create missing sets and add missing members, nothing removed.
+ * Run before the iptables write so new Services are covered at once; the removals (the
+ * buildSyncScript against `after`) run once the virtual servers they describe are gone, so an
+ * interrupted sync leaves stale virtual servers still recorded in the sets (and attributable).
+ */
+export function buildAddScript(desired: readonly SetState[], observed: ReadonlyMap<string, SetState>): { script: string; after: Map<string, SetState> } {
+  const lines: string[] = [];
+  const after = new Map(observed);
+  for (const want of [...desired].sort((a, b) => a.name.localeCompare(b.name))) {
+    const have = observed.get(want.name);
+    if (have && !compatible(have, want)) continue; // replaced by the sync script
+    if (!have) lines.push(`create ${want.name} ${want.type} ${createOptions(want)}`);
+    const toAdd = have ? [...want.members].filter((m) => !have.members.has(m)) : [...want.members];
+    for (const m of toAdd.sort()) lines.push(`add ${want.name} ${m} -exist`);
+    if (!have || toAdd.length > 0) after.set(want.name, { ...want, members: new Set([...(have?.members ?? []), ...toAdd]) });
+  }
+  return { script: lines.length ? `${lines.join('\n')}\n` : '', after };
+}
+
 /** Destroy sets (e.g. cleanup); the caller removes the iptables rules that use them first. */
 export function buildDestroyScript(names: readonly string[], observed: ReadonlyMap<string, SetState>): string {
   return names.filter((n) => observed.has(n)).map((n) => `destroy ${n}\n`).join('');

@@ -1,0 +1,93 @@
+// `ipvs-proxy plan`: the kernel state a set of Services and EndpointSlices gives on this node, in
+// the text of the kernel's own tools, so it can be diffed against `ipvsadm -Sn`, `ipset save`
+// and `iptables-save`. Pure: reads the file, touches nothing.
+import { networkInterfaces } from 'node:os';
+import type { Command } from '../command.js';
+import { canonicalIp, ipFamily } from '../../net/address.js';
+import { buildDesiredState } from '../../model/build.js';
+import type { DesiredState, Problem } from '../../model/desired-state.js';
+import type { NodeFacts } from '../../model/node.js';
+import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
+import { formatIpsetSave } from '../../kernel/ipset/save-format.js';
+import { restoreInput } from '../../kernel/iptables/skeleton.js';
+import type { LocalAddress } from '../../kernel/links/types.js';
+import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';
+import { MODEL_OPTIONS, modelConfigFrom, nodeNameFrom } from '../options-model.js';
+import type { OptionSpec } from '../options.js';
+import type { Settings } from '../settings.js';
+
+export const FORMATS = ['ipvsadm', 'ipset', 'iptables', 'ip6tables', 'json'] as const;
+
+const PLAN_OPTIONS: readonly OptionSpec[] = [
+  { key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml)', type: 'string', default: '', meta: 'FILE' },
+  { key: 'nodeIp', flag: 'node-ip', doc: "this node's addresses (repeatable); default: the host's own addresses", type: 'list', default: [], meta: 'IP',
+    check: (v) => { for (const a of v as string[]) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); } },
+  { key: 'format', flag: 'format', doc: 'what to print', type: 'string', default: 'ipvsadm', choices: FORMATS, meta: 'FORMAT' },
+  ...MODEL_OPTIONS,
+];
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'print the IPVS, ipset or iptables state the given objects would give on this node (a dry run)',
+  options: PLAN_OPTIONS,
+  run: async ({ settings, stdout, stderr }) => {
+    const file = settings.objects as string;
+    if (!file) { stderr.write('ipvs-proxy plan: --objects FILE is required\n'); return 2; }
+    let objects;
+    try {
+      objects = await readObjectsFile(file);
+    } catch (e) {
+      if (!(e instanceof ObjectsFileError)) throw e;
+      stderr.write(`ipvs-proxy plan: ${e.message}\n`);
+      return 1;
+    }
+    for (const i of objects.ignored) stderr.write(`ignored ${i}: not a Service or EndpointSlice\n`);
+    const desired = buildDesiredState(objects, planNode(settings), modelConfigFrom(settings));
+    for (const p of desired.problems) stderr.write(`${problemLine(p)}\n`);
+    stdout.write(render(desired, settings.format as (typeof FORMATS)[number]));
+    return 0;
+  },
+};
+
+export function problemLine(p: Problem): string {
+  return `${p.skipped ? 'skipped' : 'warning'} ${p.kind} ${p.namespace}/${p.name}: ${p.reason}`;
+}
+
+function planNode(s: Settings): NodeFacts {
+  const given = (s.nodeIp as string[]).map((a) => canonicalIp(a)!);
+  const addresses: LocalAddress[] = given.length > 0
+    ? given.map((address) => ({ address, family: ipFamily(address), prefixLength: ipFamily(address) === 4 ? 32 : 128, link: 'node' }))
+    : Object.entries(networkInterfaces()).flatMap(([link, addrs]) => (addrs ?? []).map((a) => ({
+      address: canonicalIp(a.address.split('%')[0]!) ?? a.address, family: a.family === 'IPv6' ? 6 as const : 4 as const,
+      prefixLength: Number(a.cidr?.split('/')[1] ?? 32), link,
+    })));
+  return { name: nodeNameFrom(s), labels: {}, addresses, primaryAddresses: given };
+}
+
+function render(d: DesiredState, format: (typeof FORMATS)[number]): string {
+  switch (format) {
+    case 'ipvsadm': return formatIpvsadmSave(d.virtualServers);
+    case 'ipset': return formatIpsetSave(d.sets);
+    case 'iptables':
+    case 'ip6tables': {
+      const fam = d.iptables.find((f) => f.family === (format === 'iptables' ? 4 : 6));
+      return fam ? fam.tables.map((t) => restoreInput(t, '')).join('') : '';
+    }
+    case 'json': return `${JSON.stringify(toJson(d), null, 2)}\n`;
+  }
+}
+
+function toJson(d: DesiredState): unknown {
+  return {
+    services: d.services,
+    virtualServers: d.virtualServers.map((v) => ({
+      service: v.service, port: v.portName, role: v.role, ipvsadm: formatVirtualServer(v.vs), virtualServer: v.vs,
+      realServers: v.realServers.map((r) => ({ ...r, ipvsadm: formatRealServer(v.vs, r) })),
+    })),
+    boundAddresses: d.boundAddresses,
+    sets: d.sets.map((s) => ({ name: s.name, type: s.type, family: s.family, members: [...s.members].sort() })),
+    iptables: d.iptables.map((f) => ({ family: f.family, tables: f.tables.map((t) => ({ table: t.table, chains: t.chains, rules: t.rules })) })),
+    healthChecks: d.healthChecks,
+    problems: d.problems,
+  };
+}

@@ -1,0 +1,22 @@
+// The kernel state a sync starts from, read with one dump per object kind.
+import type { IpFamily } from '../net/address.js';
+import type { RealServerStatus, VirtualServer } from '../kernel/ipvs/types.js';
+import type { SetState } from '../kernel/ipset/types.js';
+import type { Table } from '../kernel/iptables/types.js';
+
+export interface ObservedVirtualServer {
+  readonly vs: VirtualServer;
+  readonly realServers: readonly RealServerStatus[];
+}
+
+export interface ObservedState {
+  /** every virtual server on the host, ours or not */
+  readonly virtualServers: readonly ObservedVirtualServer[];
+  readonly link: { readonly exists: boolean; readonly addresses: readonly string[] };
+  /** the KUBE-* sets */
+  readonly sets: ReadonlyMap<string, SetState>;
+  /** iptables-save text of each family and table */
+  readonly iptables: ReadonlyArray<{ readonly family: IpFamily; readonly table: Table; readonly saved: string }>;
+}
+
+export const EMPTY_OBSERVED: ObservedState = { virtualServers: [], link: { exists: false, addresses: [] }, sets: new Map(), iptables: [] };

@@ -1,0 +1,41 @@
+// The operations a plan is made of, as plain data, and their one-line descriptions for logs.
+import type { IpFamily } from '../net/address.js';
+import { rsKey, vsKey, type RealServer, type RealServerKey, type VirtualServer, type VirtualServerKey } from '../kernel/ipvs/types.js';
+import type { Table } from '../kernel/iptables/types.js';
+
+export type Operation =
+  | { readonly kind: 'ensure-link'; readonly link: string }
+  | { readonly kind: 'add-virtual-server'; readonly vs: VirtualServer; readonly service?: string }
+  | { readonly kind: 'update-virtual-server'; readonly vs: VirtualServer; readonly service?: string }
+  | { readonly kind: 'delete-virtual-server'; readonly vs: VirtualServerKey }
+  | { readonly kind: 'add-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string }
+  | { readonly kind: 'update-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string; readonly reason?: string }
+  | { readonly kind: 'delete-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServerKey; readonly service?: string }
+  | { readonly kind: 'bind-address'; readonly link: string; readonly address: string }
+  | { readonly kind: 'unbind-address'; readonly link: string; readonly address: string }
+  | { readonly kind: 'ipset-restore'; readonly phase: 'add' | 'remove'; readonly script: string }
+  | { readonly kind: 'iptables-restore'; readonly family: IpFamily; readonly table: Table; readonly input: string };
+
+export type OperationKind = Operation['kind'];
+
+/**
+ * Operations whose failure stops the rest of the plan: everything after them either relies on
+ * them or removes state (removal waits until the new rules are in, as upstream does).
+ */
+export const isCritical = (op: Operation) => op.kind === 'ipset-restore' || op.kind === 'iptables-restore' || op.kind === 'ensure-link';
+
+export function describe(op: Operation): string {
+  switch (op.kind) {
+    case 'ensure-link': return `ensure link ${op.link}`;
+    case 'add-virtual-server': return `add virtual server ${vsKey(op.vs)} ${op.vs.scheduler}`;
+    case 'update-virtual-server': return `update virtual server ${vsKey(op.vs)} ${op.vs.scheduler}`;
+    case 'delete-virtual-server': return `delete virtual server ${vsKey(op.vs)}`;
+    case 'add-real-server': return `add real server ${rsKey(op.rs)} to ${vsKey(op.vs)}`;
+    case 'update-real-server': return `set weight ${op.rs.weight} on real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
+    case 'delete-real-server': return `delete real server ${rsKey(op.rs)} of ${vsKey(op.vs)}`;
+    case 'bind-address': return `bind ${op.address} to ${op.link}`;
+    case 'unbind-address': return `unbind ${op.address} from ${op.link}`;
+    case 'ipset-restore': return `ipset restore (${op.phase}, ${op.script.split('\n').length - 1} lines)`;
+    case 'iptables-restore': return `ip${op.family === 6 ? '6' : ''}tables-restore ${op.table}`;
+  }
+}
