@@ -64,7 +64,8 @@ export function parseOptionValue(spec: OptionSpec, raw: string | boolean | numbe
       }
       break;
     case 'list':
-      value = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+      // repeated flags and comma-separated values both add to the list
+      value = (Array.isArray(raw) ? raw.map(String) : [String(raw)]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
       break;
     case 'string':
       if (typeof raw !== 'string' && typeof raw !== 'number') throw new Error(`${where}: expected a string`);

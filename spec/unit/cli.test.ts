@@ -1,31 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../lib/cli/main.js';
+import { cli, configFile } from '../helpers/cli.js';
 import { parseDuration } from '../../lib/cli/duration.js';
 import { parseOptionValue, type OptionSpec } from '../../lib/cli/options.js';
 import { VERSION } from '../../lib/version.js';
-
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const code = await main(argv, { stdout, stderr, env });
-  return { code, out, err };
-}
-
-function configFile(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ipvs-proxy-cli-'));
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return file;
-}
 
 test('--help lists the commands and global flags and exits 0', async () => {
   const r = await cli(['--help']);
@@ -58,7 +36,7 @@ test('an unknown flag is an error that lists the valid flags', async () => {
 test('an unknown command is an error naming the commands', async () => {
   const r = await cli(['frobnicate']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /unknown command "frobnicate"; commands: show-config/);
+  assert.match(r.err, /unknown command "frobnicate"; commands: plan, show-config/);
 });
 
 test('--scheduler accepts every IPVS scheduler name', async () => {

@@ -1,7 +1,6 @@
 // `ipvs-proxy plan`: the kernel state a set of Services and EndpointSlices gives on this node, in
 // the text of the kernel's own tools, so it can be diffed against `ipvsadm -Sn`, `ipset save`
 // and `iptables-save`. Pure: reads the file, touches nothing.
-import { networkInterfaces } from 'node:os';
 import type { Command } from '../command.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
 import { buildDesiredState } from '../../model/build.js';
@@ -11,6 +10,7 @@ import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../
 import { formatIpsetSave } from '../../kernel/ipset/save-format.js';
 import { restoreInput } from '../../kernel/iptables/skeleton.js';
 import type { LocalAddress } from '../../kernel/links/types.js';
+import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
 import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';
 import { MODEL_OPTIONS, modelConfigFrom, nodeNameFrom } from '../options-model.js';
 import type { OptionSpec } from '../options.js';
@@ -20,7 +20,7 @@ export const FORMATS = ['ipvsadm', 'ipset', 'iptables', 'ip6tables', 'json'] as 
 
 const PLAN_OPTIONS: readonly OptionSpec[] = [
   { key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml)', type: 'string', default: '', meta: 'FILE' },
-  { key: 'nodeIp', flag: 'node-ip', doc: "this node's addresses (repeatable); default: the host's own addresses", type: 'list', default: [], meta: 'IP',
+  { key: 'nodeIp', flag: 'node-ip', doc: "this node's addresses (repeatable); default: every address of this host", type: 'list', default: [], meta: 'IP',
     check: (v) => { for (const a of v as string[]) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); } },
   { key: 'format', flag: 'format', doc: 'what to print', type: 'string', default: 'ipvsadm', choices: FORMATS, meta: 'FORMAT' },
   ...MODEL_OPTIONS,
@@ -42,7 +42,7 @@ export const planCommand: Command = {
       return 1;
     }
     for (const i of objects.ignored) stderr.write(`ignored ${i}: not a Service or EndpointSlice\n`);
-    const desired = buildDesiredState(objects, planNode(settings), modelConfigFrom(settings));
+    const desired = buildDesiredState(objects, await planNode(settings), modelConfigFrom(settings));
     for (const p of desired.problems) stderr.write(`${problemLine(p)}\n`);
     stdout.write(render(desired, settings.format as (typeof FORMATS)[number]));
     return 0;
@@ -53,14 +53,16 @@ export function problemLine(p: Problem): string {
   return `${p.skipped ? 'skipped' : 'warning'} ${p.kind} ${p.namespace}/${p.name}: ${p.reason}`;
 }
 
-function planNode(s: Settings): NodeFacts {
+/** The node: --node-ip if given, else every address of the host, read as the running proxy reads them. */
+async function planNode(s: Settings): Promise<NodeFacts> {
   const given = (s.nodeIp as string[]).map((a) => canonicalIp(a)!);
-  const addresses: LocalAddress[] = given.length > 0
-    ? given.map((address) => ({ address, family: ipFamily(address), prefixLength: ipFamily(address) === 4 ? 32 : 128, link: 'node' }))
-    : Object.entries(networkInterfaces()).flatMap(([link, addrs]) => (addrs ?? []).map((a) => ({
-      address: canonicalIp(a.address.split('%')[0]!) ?? a.address, family: a.family === 'IPv6' ? 6 as const : 4 as const,
-      prefixLength: Number(a.cidr?.split('/')[1] ?? 32), link,
-    })));
+  let addresses: LocalAddress[];
+  if (given.length > 0) {
+    addresses = given.map((address) => ({ address, family: ipFamily(address), prefixLength: ipFamily(address) === 4 ? 32 : 128, link: 'node' }));
+  } else {
+    const links = new RtnetlinkLinks();
+    try { addresses = await links.listLocalAddresses(); } finally { links.close(); }
+  }
   return { name: nodeNameFrom(s), labels: {}, addresses, primaryAddresses: given };
 }
 

@@ -40,7 +40,8 @@ export function buildSyncScript(desired: readonly SetState[], observed: Readonly
     const toDel = [...have.members].filter((m) => !want.members.has(m));
     const toAdd = [...want.members].filter((m) => !have.members.has(m));
     if (toDel.length + toAdd.length === 0 && !opts.rebuildAll) continue;
-    if (opts.rebuildAll || toDel.length + toAdd.length > want.members.size) {
+    // A rebuild writes the whole set plus three lines (create, swap, destroy): take the shorter.
+    if (opts.rebuildAll || toDel.length + toAdd.length > want.members.size + 3) {
       lines.push(`create ${TEMP_SET} ${want.type} ${createOptions(want)}`);
       for (const m of sorted(want.members)) lines.push(`add ${TEMP_SET} ${m}`);
       lines.push(`swap ${TEMP_SET} ${want.name}`, `destroy ${TEMP_SET}`);

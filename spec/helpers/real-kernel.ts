@@ -1,0 +1,29 @@
+// The real kernel adapters (VM only), and a reset of everything a sync creates in the VM's root
+// network namespace, so VM tests that sync start from and leave a clean kernel.
+import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
+import { RtnetlinkLinks } from '../../lib/kernel/links/rtnetlink-links.js';
+import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
+import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
+import type { Kernel } from '../../lib/sync/kernel.js';
+import { exec } from './exec.js';
+
+export async function openRealKernel(): Promise<Kernel & { close(): void }> {
+  const ipvs = await NetlinkIpvs.open();
+  const links = new RtnetlinkLinks();
+  const iptables = await IptablesCli.detect();
+  return { ipvs, links, ipsets: new IpsetCli(), iptables, close: () => { ipvs.close(); links.close(); } };
+}
+
+/** Remove every virtual server, KUBE chain and set, and kube-ipvs0 (the VM has nothing else). */
+export async function resetKernel(): Promise<void> {
+  await exec('ipvsadm', ['-C']);
+  for (const tool of ['iptables', 'ip6tables']) {
+    for (const table of ['nat', 'filter']) {
+      const saved = (await exec(`${tool}-save`, ['-t', table])).stdout;
+      // a restore without --noflush replaces the table: keep everything but the KUBE- lines
+      await exec(`${tool}-restore`, [], { input: saved.split('\n').filter((l) => !l.includes('KUBE-')).join('\n') });
+    }
+  }
+  await exec('ipset', ['destroy']);
+  await exec('ip', ['link', 'del', 'kube-ipvs0']);
+}

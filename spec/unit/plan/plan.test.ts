@@ -1,0 +1,198 @@
+// The plan and its application, against the fake kernel: order, idempotence, draining, ownership,
+// and what happens when an operation fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildDesiredState } from '../../../lib/model/build.js';
+import type { NodeFacts } from '../../../lib/model/node.js';
+import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
+import type { Operation } from '../../../lib/plan/operations.js';
+import { observe } from '../../../lib/sync/observe.js';
+import { syncOnce } from '../../../lib/sync/sync-once.js';
+import { applyPlan } from '../../../lib/sync/apply.js';
+import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
+import { formatIpsetSave } from '../../../lib/kernel/ipset/save-format.js';
+import { KernelError } from '../../../lib/kernel/errors.js';
+import { CONFIG, slice, svc } from '../../helpers/objects.js';
+import { fakeKernel, memoryLogger, type FakeKernel } from '../../helpers/fake-kernel.js';
+import { rs, vs } from '../../helpers/ipvs-conformance.js';
+
+type Obj = Record<string, unknown>;
+const OPTS: PlanOptions = { excludeCidrs: [] };
+
+async function desiredFor(k: FakeKernel, objects: Obj[]) {
+  const node: NodeFacts = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
+  return buildDesiredState({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }, node, CONFIG);
+}
+async function plan(k: FakeKernel, objects: Obj[], opts = OPTS) {
+  return planSync(await desiredFor(k, objects), await observe(k, CONFIG.families), opts);
+}
+async function sync(k: FakeKernel, objects: Obj[], opts = OPTS) {
+  const { log } = memoryLogger();
+  return syncOnce(k, await desiredFor(k, objects), opts, log);
+}
+const kinds = (ops: readonly Operation[]) => ops.map((o) => o.kind);
+const WEB = [svc('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])];
+const DNS = [svc('dns', { clusterIPs: ['10.96.0.53'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }), slice('dns-1', 'dns', ['10.244.1.7', '10.244.2.8'], { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] })];
+
+test('plan from an empty kernel: link, set additions, virtual servers, binds, iptables; nothing removed', async () => {
+  const ops = await plan(fakeKernel(), WEB);
+  const order = [...new Set(kinds(ops))];
+  assert.deepEqual(order, ['ensure-link', 'ipset-restore', 'add-virtual-server', 'add-real-server', 'bind-address', 'iptables-restore']);
+  assert.equal(ops.filter((o) => o.kind === 'iptables-restore').length, 4, 'nat and filter, IPv4 and IPv6');
+  // every real server comes after its virtual server
+  const firstRs = kinds(ops).indexOf('add-real-server');
+  assert.ok(kinds(ops).indexOf('add-virtual-server') < firstRs);
+});
+
+test('apply then plan again: nothing to do; the kernel holds exactly the desired state', async () => {
+  const k = fakeKernel();
+  const first = await sync(k, WEB);
+  assert.equal(first.result.failed.length, 0);
+  assert.deepEqual(await plan(k, WEB), []);
+  const desired = await desiredFor(k, WEB);
+  assert.equal(k.ipvs.save(), formatIpvsadmSave(desired.virtualServers));
+  assert.equal(formatIpsetSave((await k.ipsets.list()).values()), formatIpsetSave(desired.sets));
+  assert.deepEqual(await k.links.listAddresses('kube-ipvs0'), ['10.96.0.10']);
+});
+
+test('an endpoint removed (TCP, no connections): one delete-real-server, nothing else', async () => {
+  const k = fakeKernel();
+  await sync(k, WEB);
+  const ops = await plan(k, [WEB[0]!, slice('web-1', 'web', ['10.244.1.5'])]);
+  assert.deepEqual(ops.map((o) => `${o.kind} ${'rs' in o ? o.rs.address : ''}`), [
+    'delete-real-server 10.244.2.6', 'delete-real-server 10.244.2.6', 'delete-real-server 10.244.2.6']); // ClusterIP and two NodePort VSes
+});
+
+test('an endpoint removed with open TCP connections drains at weight 0, then is deleted once idle', async () => {
+  const k = fakeKernel();
+  const objs = [svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])];
+  await sync(k, objs);
+  const vip = vs({ address: '10.96.0.10', port: 80 });
+  k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 3, 1);
+  const less = [svc('web'), slice('web-1', 'web', ['10.244.1.5'])];
+  const ops = await plan(k, less);
+  assert.deepEqual(ops.map((o) => o.kind === 'update-real-server' ? `${o.rs.address} w${o.rs.weight} ${o.reason}` : o.kind), ['10.244.2.6 w0 draining']);
+  await sync(k, less);
+  assert.deepEqual(await plan(k, less), [], 'still draining: no new operation');
+  k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 0, 0);
+  assert.deepEqual(kinds(await plan(k, less)), ['delete-real-server']);
+});
+
+test('an endpoint that comes back while draining is restored to weight 1, not re-added', async () => {
+  const k = fakeKernel();
+  const objs = [svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])];
+  await sync(k, objs);
+  k.ipvs.setConnections(vs({ address: '10.96.0.10', port: 80 }), rs('10.244.2.6', 8080), 1, 0);
+  await sync(k, [svc('web'), slice('web-1', 'web', ['10.244.1.5'])]);
+  const ops = await plan(k, objs);
+  assert.deepEqual(ops.map((o) => o.kind === 'update-real-server' ? `${o.rs.address} w${o.rs.weight} ${o.reason}` : o.kind), ['10.244.2.6 w1 ready again']);
+});
+
+test('a UDP endpoint removed is deleted at once even with connections (#71514)', async () => {
+  const k = fakeKernel();
+  await sync(k, DNS);
+  k.ipvs.setConnections(vs({ address: '10.96.0.53', port: 53, protocol: 'udp' }), rs('10.244.2.8', 53), 0, 5);
+  const ops = await plan(k, [DNS[0]!, slice('dns-1', 'dns', ['10.244.1.7'], { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] })]);
+  assert.deepEqual(kinds(ops), ['delete-real-server']);
+});
+
+test('a weight left at 0 by an earlier run is set back to 1 when the endpoint is ready (#92019)', async () => {
+  const k = fakeKernel();
+  await sync(k, DNS);
+  await k.ipvs.updateRealServer(vs({ address: '10.96.0.53', port: 53, protocol: 'udp' }), rs('10.244.1.7', 53, 0));
+  const ops = await plan(k, DNS);
+  assert.deepEqual(ops.map((o) => o.kind === 'update-real-server' ? `${o.rs.address} w${o.rs.weight}` : o.kind), ['10.244.1.7 w1']);
+});
+
+test('a changed scheduler updates the virtual server in place (no delete and re-add)', async () => {
+  const k = fakeKernel();
+  await sync(k, DNS);
+  const ops = await plan(k, [svc('dns', { clusterIPs: ['10.96.0.53'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }], annotations: { 'ipvs-proxy.io/scheduler': 'lc' } }), DNS[1]!]);
+  assert.deepEqual(ops.map((o) => o.kind === 'update-virtual-server' ? `${o.kind} ${o.vs.scheduler}` : o.kind), ['update-virtual-server lc']);
+});
+
+test('a deleted Service: removals come last: unbind, delete virtual servers, then set removals', async () => {
+  const k = fakeKernel();
+  await sync(k, [...WEB, ...DNS]);
+  const ops = await plan(k, DNS);
+  assert.deepEqual(kinds(ops), ['unbind-address', 'delete-virtual-server', 'delete-virtual-server', 'delete-virtual-server', 'ipset-restore']);
+  const script = (ops.at(-1) as { script: string }).script;
+  assert.match(script, /^del KUBE-CLUSTER-IP 10.96.0.10,tcp:80 -exist$/m);
+  assert.match(script, /^del KUBE-NODE-PORT-TCP 30080 -exist$/m);
+  await sync(k, DNS);
+  assert.deepEqual(await plan(k, DNS), []);
+  assert.doesNotMatch(k.ipvs.save(), /10\.96\.0\.10|30080/);
+});
+
+test('foreign virtual servers survive a sync; excluded CIDRs are never deleted even when the sets record them', async () => {
+  const k = fakeKernel();
+  const keepalived = vs({ address: '192.0.2.10', port: 80 });
+  await k.ipvs.addVirtualServer(keepalived);
+  await k.ipvs.addRealServer(keepalived, rs('192.0.2.20', 80));
+  await sync(k, WEB);
+  const ops = await plan(k, []);
+  assert.ok(!ops.some((o) => o.kind === 'delete-virtual-server' && o.vs.address === '192.0.2.10'));
+  assert.equal(ops.filter((o) => o.kind === 'delete-virtual-server').length, 3);
+  const excluded = await plan(k, [], { excludeCidrs: ['10.96.0.0/24', '192.168.1.0/24'] });
+  assert.deepEqual(excluded.filter((o) => o.kind === 'delete-virtual-server').map((o) => (o as { vs: { address: string } }).vs.address), ['172.16.0.10']);
+  await sync(k, []);
+  assert.match(k.ipvs.save(), /^-A -t 192\.0\.2\.10:80 -s rr$/m);
+});
+
+test('an interrupted sync (stopped after the iptables write) is finished by the next one', async () => {
+  const k = fakeKernel();
+  await sync(k, [...WEB, ...DNS]);
+  const ops = await plan(k, DNS);
+  const { log } = memoryLogger();
+  // the process dies before any removal
+  await applyPlan(ops.filter((o) => o.kind !== 'delete-virtual-server' && o.kind !== 'ipset-restore' && o.kind !== 'unbind-address'), k, log);
+  const next = await plan(k, DNS);
+  assert.equal(next.filter((o) => o.kind === 'delete-virtual-server').length, 3, 'the NodePort virtual servers are still attributable through the sets');
+});
+
+test('a hand-flushed chain is rewritten: one iptables-restore for that table only', async () => {
+  const k = fakeKernel();
+  await sync(k, WEB);
+  k.iptables.tamper(4, 'nat', 'KUBE-SERVICES', []);
+  const ops = await plan(k, WEB);
+  assert.deepEqual(ops.map((o) => (o.kind === 'iptables-restore' ? `${o.kind} ${o.family} ${o.table}` : o.kind)), ['iptables-restore 4 nat']);
+  await sync(k, WEB);
+  assert.deepEqual(await plan(k, WEB), []);
+});
+
+test('a failed virtual server does not stop the others; the next sync retries it', async () => {
+  const k = fakeKernel();
+  const add = k.ipvs.addVirtualServer.bind(k.ipvs);
+  let fail = true;
+  k.ipvs.addVirtualServer = async (v) => { if (fail && v.address === '10.96.0.53') throw new KernelError('ENOMEM', 'add virtual server', v.address); return add(v); };
+  const out = await sync(k, [...WEB, ...DNS]);
+  assert.deepEqual(out.result.failed.map((f) => f.op.kind), ['add-virtual-server', 'add-real-server', 'add-real-server']);
+  assert.match(k.ipvs.save(), /10\.96\.0\.10:80/);
+  fail = false;
+  const again = await sync(k, [...WEB, ...DNS]);
+  assert.equal(again.result.failed.length, 0);
+  assert.deepEqual(await plan(k, [...WEB, ...DNS]), []);
+});
+
+test('a failed iptables write stops the sync before any removal', async () => {
+  const k = fakeKernel();
+  await sync(k, [...WEB, ...DNS]);
+  k.iptables.tamper(4, 'filter', 'KUBE-FORWARD', ['-j DROP']);
+  k.iptables.restore = async () => { throw new KernelError('IPTABLES', 'iptables-restore', 'filter', 'line 3 failed'); };
+  const { log, lines } = memoryLogger();
+  const out = await syncOnce(k, await desiredFor(k, DNS), OPTS, log);
+  assert.equal(out.result.failed[0]!.op.kind, 'iptables-restore');
+  assert.ok(out.result.skipped >= 4, 'unbind, deletes and set removals skipped');
+  assert.match(k.ipvs.save(), /10\.96\.0\.10:80/, 'the deleted Service is still programmed');
+  assert.ok(lines.some((l) => l.msg === 'stopping this sync: later operations depend on the failed one'));
+});
+
+test('failed operations are logged with the Service they belong to', async () => {
+  const k = fakeKernel();
+  k.ipvs.addRealServer = async () => { throw new KernelError('ENOMEM', 'add real server', 'x'); };
+  const { log, lines } = memoryLogger();
+  await syncOnce(k, await desiredFor(k, DNS), OPTS, log);
+  const errors = lines.filter((l) => l.level === 50);
+  assert.equal(errors.length, 2);
+  assert.ok(errors.every((l) => l.service === 'default/dns'));
+});
