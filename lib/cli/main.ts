@@ -5,11 +5,13 @@ import { GLOBAL_OPTIONS, uniqueOptions, type OptionSpec } from './options.js';
 import { loadSettings } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
+import { formatDuration } from './duration.js';
 
-export const COMMANDS: readonly Command[] = [planCommand, showConfigCommand];
-/** The command run when none is named, once it exists. */
+export const COMMANDS: readonly Command[] = [runCommand, planCommand, showConfigCommand];
+/** The command run when none is named. */
 const DEFAULT_COMMAND = 'run';
 
 export interface Io {
@@ -35,7 +37,8 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   }
   const command = find(parsed.command);
   if (parsed.help || !command) {
-    const text = help(commands, command);
+    // Plain --help describes every command, with the default command's flags.
+    const text = help(commands, parsed.command === undefined ? undefined : command, command);
     if (parsed.help) { io.stdout.write(text); return 0; }
     io.stderr.write(`ipvs-proxy: no command given\n${text}`);
     return 2;
@@ -52,7 +55,7 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   return command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
 }
 
-function help(commands: readonly Command[], command: Command | undefined): string {
+function help(commands: readonly Command[], command: Command | undefined, flagsOf = command): string {
   const lines: string[] = [];
   if (command) {
     lines.push(`Usage: ipvs-proxy ${command.name} [flags]`, '', command.summary, '');
@@ -62,13 +65,14 @@ function help(commands: readonly Command[], command: Command | undefined): strin
     for (const c of commands) lines.push(`  ${c.name.padEnd(14)}${c.summary}`);
     lines.push('');
   }
-  lines.push('Flags:');
-  const specs = uniqueOptions([...GLOBAL_OPTIONS, ...(command?.options ?? [])]);
+  lines.push(command || !flagsOf ? 'Flags:' : `Flags (of ${flagsOf.name}; "ipvs-proxy COMMAND --help" for another command's):`);
+  const specs = uniqueOptions([...GLOBAL_OPTIONS, ...(flagsOf?.options ?? [])]);
   for (const s of specs) {
     const name = `--${s.flag}${s.type === 'boolean' ? '' : ` ${s.meta ?? 'VALUE'}`}`;
     const extra = [
       s.choices ? `one of ${s.choices.join(', ')}` : '',
-      s.default !== '' && s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0) ? `default ${JSON.stringify(s.default)}` : '',
+      s.default !== '' && s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0)
+        ? `default ${s.type === 'duration' ? formatDuration(s.default as number) : JSON.stringify(s.default)}` : '',
       s.aliases?.length ? `alias ${s.aliases.map((a) => `--${a}`).join(', ')}` : '',
       s.env ? `env ${s.env}` : '',
     ].filter(Boolean).join('; ');

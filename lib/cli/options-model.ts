@@ -1,7 +1,7 @@
 // Options that shape the desired state, shared by `plan` and `run`, and the ModelConfig they give.
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import type { IpFamily } from '../net/address.js';
+import { canonicalIp, type IpFamily } from '../net/address.js';
 import { PROXY_NAME, type ModelConfig } from '../model/build.js';
 import { checkNodePortSelector } from '../model/node.js';
 import { SCHEDULER_OPTION, type OptionSpec } from './options.js';
@@ -14,6 +14,13 @@ const cidrList = (v: unknown) => {
 export const NODE_NAME_OPTION: OptionSpec = {
   key: 'nodeName', flag: 'node-name', aliases: ['hostname-override'], doc: "this node's name (endpoints with this nodeName are local)",
   type: 'string', default: '', env: 'NODE_NAME', meta: 'NAME',
+};
+
+export const OBJECTS_OPTION: OptionSpec = { key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml) instead of the API server', type: 'string', default: '', meta: 'FILE' };
+
+export const NODE_IP_OPTION: OptionSpec = {
+  key: 'nodeIp', flag: 'node-ip', doc: "this node's primary addresses (repeatable)", type: 'list', default: [], meta: 'IP',
+  check: (v) => { for (const a of v as string[]) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); },
 };
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [

@@ -12,16 +12,15 @@ import { restoreInput } from '../../kernel/iptables/skeleton.js';
 import type { LocalAddress } from '../../kernel/links/types.js';
 import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
 import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';
-import { MODEL_OPTIONS, modelConfigFrom, nodeNameFrom } from '../options-model.js';
+import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
 import type { OptionSpec } from '../options.js';
 import type { Settings } from '../settings.js';
 
 export const FORMATS = ['ipvsadm', 'ipset', 'iptables', 'ip6tables', 'json'] as const;
 
 const PLAN_OPTIONS: readonly OptionSpec[] = [
-  { key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml)', type: 'string', default: '', meta: 'FILE' },
-  { key: 'nodeIp', flag: 'node-ip', doc: "this node's addresses (repeatable); default: every address of this host", type: 'list', default: [], meta: 'IP',
-    check: (v) => { for (const a of v as string[]) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); } },
+  OBJECTS_OPTION,
+  { ...NODE_IP_OPTION, doc: "this node's addresses (repeatable); default: every address of this host" },
   { key: 'format', flag: 'format', doc: 'what to print', type: 'string', default: 'ipvsadm', choices: FORMATS, meta: 'FORMAT' },
   ...MODEL_OPTIONS,
 ];

@@ -1,0 +1,122 @@
+// `ipvs-proxy run` (the default command): the proxy itself. Programs the kernel from the API
+// server (or --objects FILE), keeps it in sync, serves health and metrics. SIGTERM stops syncing
+// and leaves the kernel state in place, so traffic keeps flowing across restarts.
+import { release } from 'node:os';
+import type { Server } from 'node:http';
+import type { Command } from '../command.js';
+import type { OptionSpec } from '../options.js';
+import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
+import { canonicalIp } from '../../net/address.js';
+import { NetlinkIpvs } from '../../kernel/ipvs/netlink-ipvs.js';
+import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
+import { IpsetCli } from '../../kernel/ipset/ipset-cli.js';
+import { IptablesCli } from '../../kernel/iptables/iptables-cli.js';
+import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../kernel/sysctl/sysctls.js';
+import { FileSource } from '../../sources/file-source.js';
+import { KubeSource, loadKubeConfig } from '../../sources/kube-source.js';
+import type { Source } from '../../sources/source.js';
+import { HealthState, healthHandler, metricsHandler } from '../../runner/health.js';
+import { closeServer, listen, parseBindAddress } from '../../runner/http.js';
+import { ProxyMetrics } from '../../runner/metrics.js';
+import { Proxy } from '../../runner/proxy.js';
+import { ServiceHealthServers } from '../../runner/service-health.js';
+import { VERSION } from '../../version.js';
+
+const bindCheck = (v: unknown) => { if (v !== '') parseBindAddress(v as string); };
+
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  OBJECTS_OPTION,
+  { key: 'kubeconfig', flag: 'kubeconfig', doc: 'kubeconfig file (default: in-cluster configuration)', type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' },
+  { key: 'master', flag: 'master', doc: 'API server URL (overrides the kubeconfig)', type: 'string', default: '', meta: 'URL' },
+  NODE_IP_OPTION,
+  { key: 'minSyncPeriod', flag: 'min-sync-period', aliases: ['ipvs-min-sync-period'], doc: 'changes are applied at most this often', type: 'duration', default: 1000, meta: 'DURATION' },
+  { key: 'syncPeriod', flag: 'sync-period', aliases: ['ipvs-sync-period'], doc: 'full resync interval (repairs changes made behind our back)', type: 'duration', default: 30_000, meta: 'DURATION',
+    check: (v) => { if ((v as number) < 1000) throw new Error('must be at least 1s'); } },
+  { key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' },
+  { key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' },
+  { key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false },
+  { key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false },
+  ...MODEL_OPTIONS,
+];
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the proxy (the default command)',
+  options: RUN_OPTIONS,
+  run: async ({ settings, log }) => {
+    const nodeName = nodeNameFrom(settings);
+    const once = settings.once as boolean;
+    const syncPeriodMs = settings.syncPeriod as number;
+    log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects as string}` : 'API server' }, 'ipvs-proxy starting');
+
+    let ipvs: NetlinkIpvs;
+    try {
+      ipvs = await NetlinkIpvs.open();
+    } catch (e) {
+      log.fatal({ err: (e as Error).message }, 'IPVS is not available (is the ip_vs module loadable on this node?)');
+      return 1;
+    }
+    const links = new RtnetlinkLinks();
+    const kernel = { ipvs, links, ipsets: new IpsetCli(), iptables: await IptablesCli.detect() };
+    log.info({ backend: kernel.iptables.backend }, 'iptables backend');
+    try {
+      await ensureSysctls(new ProcSysctls(), desiredSysctls({ strictArp: settings.strictArp as boolean, kernelRelease: release() }), log);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'cannot set the IPVS sysctls; continuing');
+    }
+
+    let source: Source;
+    try {
+      source = settings.objects
+        ? new FileSource(settings.objects as string, log)
+        : new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
+    } catch (e) {
+      log.fatal({ err: (e as Error).message }, 'no source of Services');
+      ipvs.close(); links.close();
+      return 1;
+    }
+    const metrics = new ProxyMetrics();
+    const health = new HealthState(syncPeriodMs);
+    const proxy = new Proxy({
+      source, kernel, nodeName, metrics, health, log,
+      primaryAddresses: (settings.nodeIp as string[]).map((a) => canonicalIp(a)!),
+      config: modelConfigFrom(settings),
+      planOptions: { excludeCidrs: settings.excludeCidrs as string[] },
+      minSyncPeriodMs: settings.minSyncPeriod as number,
+      syncPeriodMs,
+      serviceHealth: once ? undefined : new ServiceHealthServers(log),
+    });
+    const close = () => { ipvs.close(); links.close(); };
+
+    if (once) {
+      await proxy.start({ once: true });
+      const ok = proxy.synced() && await proxy.syncNow();
+      if (!proxy.synced()) log.error('the objects could not be read completely; nothing was synced');
+      await proxy.stop();
+      close();
+      return ok ? 0 : 1;
+    }
+
+    const servers: Server[] = [];
+    try {
+      if (settings.healthzBindAddress) servers.push(await listen(parseBindAddress(settings.healthzBindAddress as string), healthHandler(health)));
+      if (settings.metricsBindAddress) servers.push(await listen(parseBindAddress(settings.metricsBindAddress as string), metricsHandler(metrics)));
+    } catch (e) {
+      log.fatal({ err: (e as Error).message }, 'cannot listen for health or metrics');
+      for (const s of servers) await closeServer(s);
+      close();
+      return 1;
+    }
+    const stopped = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    await proxy.start();
+    const signal = await stopped;
+    log.info({ signal }, 'stopping; the kernel state stays in place');
+    await proxy.stop();
+    for (const s of servers) await closeServer(s);
+    close();
+    return 0;
+  },
+};

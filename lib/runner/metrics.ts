@@ -1,0 +1,39 @@
+// Prometheus metrics under upstream kube-proxy's names (dashboards and alerts keep working), plus
+// ipvs-proxy's own counters of kernel operations.
+import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
+import type { OperationKind } from '../plan/operations.js';
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly syncDuration = new Histogram({
+    name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds',
+    buckets: exponentialBuckets(0.001, 2, 15), registers: [this.registry],
+  });
+  readonly lastSync = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced', registers: [this.registry] });
+  readonly lastQueued = new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', help: 'The last time a sync of proxy rules was queued', registers: [this.registry] });
+  readonly programming = new Histogram({
+    name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds',
+    buckets: [0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165, 180, 195, 210, 225, 240, 255, 270, 285, 300],
+    registers: [this.registry],
+  });
+  readonly serviceChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_service_changes_total', help: 'Cumulative proxy rules Service changes', registers: [this.registry] });
+  readonly endpointChanges = new Counter({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total', help: 'Cumulative proxy rules Endpoint changes', registers: [this.registry] });
+  readonly restoreFailures = new Counter({ name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', help: 'Cumulative proxy iptables restore failures', registers: [this.registry] });
+  readonly noLocalEndpoints = new Gauge({
+    name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total', help: 'Number of services with a Local traffic policy and no endpoints',
+    labelNames: ['traffic_policy'], registers: [this.registry],
+  });
+  readonly operations = new Counter({
+    name: 'ipvs_proxy_kernel_operations_total', help: 'Kernel operations applied, by kind and result',
+    labelNames: ['kind', 'result'], registers: [this.registry],
+  });
+  readonly syncs = new Counter({ name: 'ipvs_proxy_syncs_total', help: 'Syncs run, by result', labelNames: ['result'], registers: [this.registry] });
+  readonly skipped = new Gauge({ name: 'ipvs_proxy_skipped_objects', help: 'Objects not programmed in the last sync, by kind', labelNames: ['kind'], registers: [this.registry] });
+
+  countOperations(byKind: ReadonlyMap<OperationKind, { ok: number; failed: number }>): void {
+    for (const [kind, c] of byKind) {
+      if (c.ok) this.operations.inc({ kind, result: 'ok' }, c.ok);
+      if (c.failed) this.operations.inc({ kind, result: 'failed' }, c.failed);
+    }
+  }
+}

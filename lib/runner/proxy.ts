@@ -1,0 +1,138 @@
+// The running proxy: a source of objects, the model, one sync at a time against the kernel, and
+// the health and metrics that report on it. Data flows one way: source -> snapshot -> desired
+// state -> plan -> kernel.
+import type { Logger } from '../log.js';
+import { buildDesiredState, type ModelConfig } from '../model/build.js';
+import type { DesiredState, Problem } from '../model/desired-state.js';
+import type { NodeFacts } from '../model/node.js';
+import type { PlanOptions } from '../plan/plan.js';
+import type { Kernel } from '../sync/kernel.js';
+import { syncOnce } from '../sync/sync-once.js';
+import type { Change, Source } from '../sources/source.js';
+import type { HealthState } from './health.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ServiceHealthServers } from './service-health.js';
+import { SyncLoop, type SyncReason } from './sync-loop.js';
+
+export interface ProxyOptions {
+  readonly source: Source;
+  readonly kernel: Kernel;
+  readonly nodeName: string;
+  /** --node-ip: primary addresses when the Node object does not give them */
+  readonly primaryAddresses: readonly string[];
+  readonly config: ModelConfig;
+  readonly planOptions: PlanOptions;
+  readonly minSyncPeriodMs: number;
+  readonly syncPeriodMs: number;
+  readonly log: Logger;
+  readonly metrics: ProxyMetrics;
+  readonly health: HealthState;
+  readonly serviceHealth?: ServiceHealthServers;
+}
+
+export class Proxy {
+  private readonly loop: SyncLoop;
+  /** times of changes not yet programmed, for the network programming latency */
+  private pendingChanges: number[] = [];
+  private lastProblems = new Set<string>();
+  private syncedOnce = false;
+  private lastDesired: DesiredState | undefined;
+
+  constructor(private readonly o: ProxyOptions) {
+    this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
+  }
+
+  /** Start the source and, unless `once`, the sync loop. */
+  async start(opts: { once?: boolean } = {}): Promise<void> {
+    if (opts.once) { await this.o.source.start(() => undefined); return; }
+    this.loop.start();
+    await this.o.source.start((changes) => this.changed(changes));
+  }
+
+  synced(): boolean { return this.o.source.synced(); }
+
+  /** The desired state of the last sync (for status displays). */
+  desired(): DesiredState | undefined { return this.lastDesired; }
+
+  /** One sync now, outside the loop (--once). */
+  syncNow(): Promise<boolean> { return this.sync('change'); }
+
+  async stop(): Promise<void> {
+    await this.o.source.stop();
+    await this.loop.stop();
+    await this.o.serviceHealth?.close();
+  }
+
+  private changed(changes: readonly Change[]): void {
+    for (const c of changes) {
+      if (c.kind === 'service') this.o.metrics.serviceChanges.inc();
+      if (c.kind === 'endpointSlice') { this.o.metrics.endpointChanges.inc(); this.pendingChanges.push(c.at); }
+    }
+    this.o.metrics.lastQueued.set(Date.now() / 1000);
+    // Never program a partial view: wait until Services and EndpointSlices are both listed.
+    if (this.o.source.synced()) this.loop.trigger('change');
+  }
+
+  private async sync(reason: SyncReason): Promise<boolean> {
+    const { log, metrics } = this.o;
+    if (!this.o.source.synced()) return true;
+    const started = performance.now();
+    const programmed = this.pendingChanges;
+    this.pendingChanges = [];
+    try {
+      const info = this.o.source.node();
+      const node: NodeFacts = {
+        name: this.o.nodeName,
+        labels: info?.labels ?? {},
+        addresses: await this.o.kernel.links.listLocalAddresses(),
+        primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
+      };
+      const desired = buildDesiredState(this.o.source.snapshot(), node, this.o.config);
+      this.lastDesired = desired;
+      this.report(desired.problems);
+      const { operations, result } = await syncOnce(this.o.kernel, desired, this.o.planOptions, log);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.syncDuration.observe(seconds);
+      metrics.countOperations(result.byKind);
+      metrics.restoreFailures.inc(result.failed.filter((f) => f.op.kind === 'iptables-restore').length);
+      metrics.skipped.set({ kind: 'Service' }, desired.problems.filter((p) => p.skipped && p.kind === 'Service').length);
+      metrics.skipped.set({ kind: 'EndpointSlice' }, desired.problems.filter((p) => p.skipped && p.kind === 'EndpointSlice').length);
+      metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, desired.healthChecks.filter((h) => h.localEndpoints === 0).length);
+      await this.o.serviceHealth?.update(desired.healthChecks);
+      const ok = result.failed.length === 0;
+      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: desired.virtualServers.length };
+      if (ok) {
+        this.o.health.synced();
+        metrics.lastSync.set(Date.now() / 1000);
+        const now = Date.now();
+        for (const at of programmed) metrics.programming.observe(Math.max(0, now - at) / 1000);
+        if (operations.length > 0 || !this.syncedOnce) log.info(summary, 'synced');
+        else log.debug(summary, 'synced, nothing to change');
+        this.syncedOnce = true;
+      } else {
+        this.pendingChanges.push(...programmed);
+        log.warn(summary, 'sync incomplete; retrying');
+      }
+      metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
+      return ok;
+    } catch (e) {
+      this.pendingChanges.push(...programmed);
+      metrics.syncs.inc({ result: 'failed' });
+      log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');
+      return false;
+    }
+  }
+
+  /** Log each problem once, when it first appears, naming the object. */
+  private report(problems: readonly Problem[]): void {
+    const now = new Set<string>();
+    for (const p of problems) {
+      const key = `${p.kind} ${p.namespace}/${p.name} ${p.reason}`;
+      now.add(key);
+      if (this.lastProblems.has(key)) continue;
+      const field = p.kind === 'Service' ? { service: `${p.namespace}/${p.name}` } : { endpointSlice: `${p.namespace}/${p.name}` };
+      this.o.log.warn(field, p.skipped ? `not programmed: ${p.reason}` : p.reason);
+    }
+    this.lastProblems = now;
+  }
+}

@@ -1,0 +1,134 @@
+// Services, EndpointSlices and this Node from the API server through informers (list, then
+// watch). An informer that stops on an error is restarted with backoff and keeps its last
+// objects meanwhile: an API outage leaves the last known state programmed, never a flush.
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import type { Snapshot } from '../model/build.js';
+import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
+
+export interface KubeSourceOptions {
+  readonly kubeconfig?: string;
+  readonly master?: string;
+  readonly nodeName: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+
+/** The KubeConfig to use: --kubeconfig, else in-cluster; --master overrides the server. */
+export function loadKubeConfig(o: KubeSourceOptions): KubeConfig {
+  const kc = new KubeConfig();
+  const env = o.env ?? process.env;
+  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+  else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else if (o.master) {
+    kc.loadFromOptions({
+      clusters: [{ name: 'master', server: o.master, skipTLSVerify: o.master.startsWith('http:') }],
+      users: [{ name: 'none' }], contexts: [{ name: 'master', cluster: 'master', user: 'none' }], currentContext: 'master',
+    });
+    return kc;
+  } else throw new Error('no API server: give --kubeconfig or --master, run in a cluster, or use --objects FILE');
+  if (o.master) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: o.master! } : c));
+  }
+  return kc;
+}
+
+interface Feed {
+  readonly kind: ChangeKind;
+  readonly informer: ListWatch<KubernetesObject>;
+  listed: boolean;
+  failed: boolean;
+  backoffMs: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class KubeSource implements Source {
+  private readonly feeds: Feed[];
+  private stopped = false;
+  private onChange: (c: readonly Change[]) => void = () => undefined;
+
+  constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
+    const watch = new Watch(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const nodeSelector = `metadata.name=${nodeName}`;
+    const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
+    this.feeds = [
+      feed('service', new ListWatch('/api/v1/services', watch, () => core.listServiceForAllNamespaces(), false)),
+      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', watch, () => discovery.listEndpointSliceForAllNamespaces(), false)),
+      feed('node', new ListWatch('/api/v1/nodes', watch, () => core.listNode({ fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
+    ];
+  }
+
+  async start(onChange: (changes: readonly Change[]) => void): Promise<void> {
+    this.onChange = onChange;
+    for (const f of this.feeds) {
+      const changed = (obj: KubernetesObject) => this.onChange([{ kind: f.kind, at: triggerTime(obj) }]);
+      f.informer.on('add', changed);
+      f.informer.on('update', changed);
+      f.informer.on('delete', changed);
+      f.informer.on('error', (err: unknown) => this.failed(f, err));
+    }
+    await Promise.all(this.feeds.map((f) => this.run(f)));
+  }
+
+  synced(): boolean {
+    return this.feeds.filter((f) => f.kind !== 'node').every((f) => f.listed);
+  }
+
+  snapshot(): Snapshot {
+    return { services: [...this.feed('service').informer.list()], endpointSlices: [...this.feed('endpointSlice').informer.list()] };
+  }
+
+  node(): NodeInfo | undefined {
+    const n = this.feed('node').informer.get(this.nodeName) as V1Node | undefined;
+    if (!n) return undefined;
+    return {
+      labels: n.metadata?.labels ?? {},
+      primaryAddresses: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const f of this.feeds) clearTimeout(f.timer);
+    await Promise.all(this.feeds.map((f) => f.informer.stop().catch(() => undefined)));
+  }
+
+  private feed(kind: ChangeKind): Feed {
+    return this.feeds.find((f) => f.kind === kind)!;
+  }
+
+  private async run(f: Feed): Promise<void> {
+    f.failed = false;
+    await f.informer.start();
+    if (f.failed || this.stopped) return;
+    const first = !f.listed;
+    f.listed = true;
+    f.backoffMs = BACKOFF_MIN_MS;
+    this.log.info({ resource: f.kind, objects: f.informer.list().length }, first ? 'listed and watching' : 'watching again');
+    // A (re)list may have changed objects without add/update events for each: resync.
+    this.onChange([{ kind: f.kind, at: Date.now() }]);
+  }
+
+  private failed(f: Feed, err: unknown): void {
+    f.failed = true;
+    if (this.stopped) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.log.warn({ resource: f.kind, err: message, retryInMs: f.backoffMs }, 'watch stopped; keeping the last objects and retrying');
+    clearTimeout(f.timer);
+    f.timer = setTimeout(() => void this.run(f), f.backoffMs);
+    f.backoffMs = Math.min(f.backoffMs * 2, BACKOFF_MAX_MS);
+  }
+}
+
+function triggerTime(obj: KubernetesObject): number {
+  const t = obj.metadata?.annotations?.[TRIGGER_TIME];
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) && ms <= Date.now() ? ms : Date.now();
+}

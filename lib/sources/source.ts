@@ -1,0 +1,27 @@
+// Where Services and EndpointSlices come from (the API server, or a file): a current snapshot,
+// whether it is complete yet, and a callback on every change.
+import type { Snapshot } from '../model/build.js';
+
+export type ChangeKind = 'service' | 'endpointSlice' | 'node';
+
+export interface Change {
+  readonly kind: ChangeKind;
+  /** when the change happened upstream (EndpointSlice trigger-time annotation), else when seen */
+  readonly at: number;
+}
+
+export interface NodeInfo {
+  readonly labels: Readonly<Record<string, string>>;
+  /** InternalIP addresses from the Node's status */
+  readonly primaryAddresses: readonly string[];
+}
+
+export interface Source {
+  /** Begin listing and watching; changes are reported through onChange. */
+  start(onChange: (changes: readonly Change[]) => void): Promise<void>;
+  /** True once Services and EndpointSlices have both been read completely once. */
+  synced(): boolean;
+  snapshot(): Snapshot;
+  node(): NodeInfo | undefined;
+  stop(): Promise<void>;
+}
