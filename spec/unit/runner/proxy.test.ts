@@ -1,0 +1,135 @@
+// The sync loop and the proxy over the fake kernel and an in-memory source: coalescing, waiting
+// for the source, retries, health, metrics and logs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SyncLoop, type SyncReason } from '../../../lib/runner/sync-loop.js';
+import { Proxy } from '../../../lib/runner/proxy.js';
+import { ProxyMetrics } from '../../../lib/runner/metrics.js';
+import { HealthState } from '../../../lib/runner/health.js';
+import type { Change, NodeInfo, Source } from '../../../lib/sources/source.js';
+import type { Snapshot } from '../../../lib/model/build.js';
+import { KernelError } from '../../../lib/kernel/errors.js';
+import { CONFIG, slice, svc } from '../../helpers/objects.js';
+import { fakeKernel, memoryLogger } from '../../helpers/fake-kernel.js';
+
+class MemorySource implements Source {
+  objects: Snapshot = { services: [], endpointSlices: [] };
+  ready = false;
+  private cb: (c: readonly Change[]) => void = () => undefined;
+  async start(cb: (c: readonly Change[]) => void) { this.cb = cb; }
+  synced() { return this.ready; }
+  snapshot() { return this.objects; }
+  node(): NodeInfo | undefined { return undefined; }
+  async stop() {}
+  set(objects: Array<Record<string, unknown>>, ready = true) {
+    this.objects = { services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') };
+    this.ready = ready;
+    this.cb([{ kind: 'service', at: Date.now() }, { kind: 'endpointSlice', at: Date.now() }]);
+  }
+}
+
+const until = async (cond: () => boolean | Promise<boolean>, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) { if (Date.now() > end) throw new Error('timed out'); await sleep(5); }
+};
+
+test('sync loop: a burst of changes coalesces into syncs at most once per min-sync-period', async () => {
+  const starts: number[] = [];
+  const loop = new SyncLoop({ minSyncPeriodMs: 100, syncPeriodMs: 60_000, sync: async () => { starts.push(performance.now()); await sleep(5); return true; } });
+  loop.start();
+  const t0 = performance.now();
+  for (let i = 0; i < 50; i++) { loop.trigger(); await sleep(4); }
+  await sleep(250);
+  await loop.stop();
+  assert.ok(starts.length >= 2 && starts.length <= 4, `${starts.length} syncs for 50 changes over ~200 ms`);
+  assert.ok(starts[0]! - t0 < 50, 'the first change syncs at once');
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 95, 'never sooner than min-sync-period');
+});
+
+test('sync loop: a failed sync is retried without a new change; periodic resyncs run on their own', async () => {
+  const reasons: SyncReason[] = [];
+  let fail = true;
+  const loop = new SyncLoop({ minSyncPeriodMs: 0, syncPeriodMs: 1500, sync: async (r) => { reasons.push(r); const ok = !fail; fail = false; return ok; } });
+  try {
+    loop.start();
+    loop.trigger();
+    await until(() => reasons.includes('periodic'), 3000);
+    assert.deepEqual(reasons.slice(0, 3), ['change', 'retry', 'periodic'], 'retried after 1 s, before the periodic resync at 1.5 s');
+  } finally {
+    await loop.stop();
+  }
+});
+
+function proxyWith(source: MemorySource, over: { minSyncPeriodMs?: number } = {}) {
+  const kernel = fakeKernel();
+  const metrics = new ProxyMetrics();
+  const health = new HealthState(30_000);
+  const { log, lines } = memoryLogger('debug');
+  const proxy = new Proxy({
+    source, kernel, nodeName: 'node-a', primaryAddresses: [], config: CONFIG, planOptions: { excludeCidrs: [] },
+    minSyncPeriodMs: over.minSyncPeriodMs ?? 10, syncPeriodMs: 30_000, log, metrics, health,
+  });
+  return { kernel, metrics, health, proxy, lines };
+}
+
+test('proxy: nothing is programmed until the source has listed everything; then each change is applied', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, metrics } = proxyWith(source);
+  await proxy.start();
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5'])], false);
+  await sleep(50);
+  assert.equal(kernel.ipvs.save(), '', 'a partial view is never programmed');
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5'])]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'));
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])]);
+  await until(() => kernel.ipvs.save().includes('10.244.2.6'));
+  source.set([]);
+  await until(() => kernel.ipvs.save() === '');
+  await proxy.stop();
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^kubeproxy_sync_proxy_rules_endpoint_changes_total [1-9]/m);
+  assert.match(text, /^kubeproxy_network_programming_duration_seconds_count [1-9]/m);
+  assert.match(text, /^ipvs_proxy_kernel_operations_total\{kind="add-virtual-server",result="ok"\} 1$/m);
+});
+
+test('proxy: a kernel failure is counted, logged with the Service, retried, and health stays true until 2 × sync period', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, metrics, health, lines } = proxyWith(source);
+  const add = kernel.ipvs.addVirtualServer.bind(kernel.ipvs);
+  let failures = 2;
+  kernel.ipvs.addVirtualServer = async (v) => { if (failures-- > 0) throw new KernelError('ENOMEM', 'add virtual server', v.address); return add(v); };
+  await proxy.start();
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5'])]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'), 5000);
+  await proxy.stop();
+  assert.ok(lines.some((l) => l.level === 50 && l.service === 'default/web' && String(l.msg).startsWith('failed: add virtual server')));
+  assert.match(await metrics.registry.metrics(), /^ipvs_proxy_syncs_total\{result="failed"\} 2$/m);
+  assert.ok(health.healthy());
+});
+
+test('proxy: a malformed Service is logged once by name and does not stop the others', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, lines } = proxyWith(source);
+  await proxy.start();
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5']), svc('bad', { clusterIPs: ['10.96.0.999'] })]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'));
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.6']), svc('bad', { clusterIPs: ['10.96.0.999'] })]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.6'));
+  await proxy.stop();
+  const bad = lines.filter((l) => l.service === 'default/bad');
+  assert.equal(bad.length, 1);
+  assert.match(String(bad[0]!.msg), /^not programmed: malformed: spec.clusterIPs\[0\]/);
+});
+
+test('health: healthy at start and after syncs, unhealthy once the last success is older than 2 × sync period', () => {
+  let now = 1_000_000;
+  const h = new HealthState(30_000, () => now);
+  assert.ok(h.healthy());
+  now += 59_000;
+  assert.ok(h.healthy());
+  now += 2_000;
+  assert.ok(!h.healthy());
+  h.synced();
+  assert.ok(h.healthy());
+});
