@@ -1,0 +1,102 @@
+// A small Kubernetes API server for tests: list and watch (newline-delimited JSON events) of
+// Services, EndpointSlices and Nodes over plain HTTP, with a switch to simulate an outage.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+
+type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string } };
+const RESOURCES = {
+  '/api/v1/services': { kind: 'ServiceList', apiVersion: 'v1' },
+  '/apis/discovery.k8s.io/v1/endpointslices': { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1' },
+  '/api/v1/nodes': { kind: 'NodeList', apiVersion: 'v1' },
+} as const;
+type Path = keyof typeof RESOURCES;
+const PATH_OF: Record<string, Path> = { Service: '/api/v1/services', EndpointSlice: '/apis/discovery.k8s.io/v1/endpointslices', Node: '/api/v1/nodes' };
+
+export class FakeApiServer {
+  private readonly objects = new Map<Path, Map<string, Obj>>(Object.keys(RESOURCES).map((p) => [p as Path, new Map()]));
+  private readonly watchers = new Map<Path, Set<ServerResponse>>(Object.keys(RESOURCES).map((p) => [p as Path, new Set()]));
+  private rv = 1;
+  /** every event, so a watch from an older resourceVersion gets what it missed (as the API server does) */
+  private readonly history: Array<{ path: Path; rv: number; line: string }> = [];
+  private server!: Server;
+  available = true;
+  requests = 0;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A kubeconfig file pointing at this server. */
+  kubeconfig(file: string, url: string): string {
+    writeFileSync(file, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'test',
+      clusters: [{ name: 'test', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'test', user: {} }], contexts: [{ name: 'test', context: { cluster: 'test', user: 'test' } }],
+    }));
+    return file;
+  }
+
+  apply(obj: Record<string, unknown>): void {
+    const o = structuredClone(obj) as Obj;
+    const path = PATH_OF[o.kind as string]!;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const type = this.objects.get(path)!.has(key) ? 'MODIFIED' : 'ADDED';
+    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) } as Obj['metadata'];
+    this.objects.get(path)!.set(key, o);
+    this.emit(path, type, o);
+  }
+
+  remove(obj: Record<string, unknown>): void {
+    const o = obj as Obj;
+    const path = PATH_OF[o.kind as string]!;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const cur = this.objects.get(path)!.get(key);
+    if (!cur) return;
+    this.objects.get(path)!.delete(key);
+    this.emit(path, 'DELETED', { ...cur, metadata: { ...cur.metadata, resourceVersion: String(++this.rv) } as Obj['metadata'] });
+  }
+
+  /** Simulate an outage: open watches end, every request fails until up(). */
+  down(): void {
+    this.available = false;
+    for (const set of this.watchers.values()) for (const res of set) res.destroy();
+  }
+  up(): void { this.available = true; }
+
+  async stop(): Promise<void> {
+    for (const set of this.watchers.values()) for (const res of set) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private emit(path: Path, type: string, object: Obj): void {
+    const line = `${JSON.stringify({ type, object })}\n`;
+    this.history.push({ path, rv: this.rv, line });
+    for (const res of this.watchers.get(path)!) res.write(line);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.requests++;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname as Path;
+    if (!this.available) { res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 503, message: 'unavailable' })); return; }
+    if (!(path in RESOURCES)) { res.writeHead(404).end(); return; }
+    const field = url.searchParams.get('fieldSelector');
+    const match = (o: Obj) => !field || field === `metadata.name=${o.metadata.name}`;
+    if (url.searchParams.get('watch') === 'true') {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.flushHeaders();
+      const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      for (const h of this.history) if (h.path === path && h.rv > from) res.write(h.line);
+      const set = this.watchers.get(path)!;
+      set.add(res);
+      res.on('close', () => set.delete(res));
+      return;
+    }
+    const items = [...this.objects.get(path)!.values()].filter(match);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...RESOURCES[path], metadata: { resourceVersion: String(this.rv) }, items }));
+  }
+}

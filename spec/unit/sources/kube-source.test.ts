@@ -1,0 +1,65 @@
+// The API-server source against a test API server: list, watch, the node, and an outage that
+// keeps the last objects until the server is back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeSource, loadKubeConfig } from '../../../lib/sources/kube-source.js';
+import type { Change } from '../../../lib/sources/source.js';
+import { FakeApiServer } from '../../helpers/fake-apiserver.js';
+import { memoryLogger } from '../../helpers/fake-kernel.js';
+import { slice, svc } from '../../helpers/objects.js';
+
+const until = async (cond: () => boolean, ms = 8000) => {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await sleep(10); }
+};
+const names = (objs: readonly unknown[]) => objs.map((o) => (o as { metadata: { name: string } }).metadata.name).sort();
+
+test('API source: lists, then follows watch events; reports the node; survives an API outage with the last objects', async () => {
+  const api = new FakeApiServer();
+  const url = await api.start();
+  const { log, lines } = memoryLogger();
+  api.apply(svc('web'));
+  api.apply(slice('web-1', 'web', ['10.244.1.5']));
+  api.apply({ kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-a' }] } });
+  api.apply({ kind: 'Node', metadata: { name: 'node-b' } });
+  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
+  const source = new KubeSource(kc, 'node-a', log);
+  const changes: Change[] = [];
+  try {
+    assert.equal(source.synced(), false);
+    await source.start((c) => changes.push(...c));
+    assert.equal(source.synced(), true);
+    assert.deepEqual(names(source.snapshot().services), ['web']);
+    assert.deepEqual(names(source.snapshot().endpointSlices), ['web-1']);
+    await until(() => source.node() !== undefined);
+    assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'] });
+
+    changes.length = 0;
+    api.apply(slice('web-2', 'web', ['10.244.2.6']));
+    await until(() => source.snapshot().endpointSlices.length === 2);
+    assert.ok(changes.some((c) => c.kind === 'endpointSlice'));
+    api.remove(svc('web'));
+    await until(() => source.snapshot().services.length === 0);
+
+    api.down();
+    await until(() => lines.some((l) => l.msg === 'watch stopped; keeping the last objects and retrying'));
+    assert.deepEqual(names(source.snapshot().endpointSlices), ['web-1', 'web-2'], 'the last objects stay');
+    api.apply(svc('api', { clusterIPs: ['10.96.0.20'] })); // changed while the proxy cannot see
+    api.up();
+    await until(() => names(source.snapshot().services).includes('api'), 15_000);
+    assert.ok(lines.some((l) => l.msg === 'watching again'));
+  } finally {
+    await source.stop();
+    await api.stop();
+  }
+});
+
+test('API source: --master without a kubeconfig, and a clear error with no API server at all', () => {
+  const kc = loadKubeConfig({ master: 'http://127.0.0.1:1', nodeName: 'n', env: {} });
+  assert.equal(kc.getCurrentCluster()?.server, 'http://127.0.0.1:1');
+  assert.throws(() => loadKubeConfig({ nodeName: 'n', env: {} }), /no API server: give --kubeconfig or --master/);
+});
