@@ -1,0 +1,47 @@
+// ipvs-proxy as a real process (the built dist/), its JSON log lines kept for assertions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class ProxyProcess {
+  readonly logs: Array<Record<string, unknown>> = [];
+  private readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[]) {
+    this.child = spawn(process.execPath, ['--enable-source-maps', 'dist/cli/entry.js', ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    createInterface({ input: this.child.stderr! }).on('line', (l) => {
+      try { this.logs.push(JSON.parse(l) as Record<string, unknown>); } catch { this.logs.push({ msg: l }); }
+    });
+    this.exited = new Promise((r) => this.child.once('exit', (code) => r(code)));
+  }
+
+  /** Resolves once a log line matches; rejects on timeout or exit. */
+  async waitForLog(match: (l: Record<string, unknown>) => boolean, ms = 30_000, from = 0): Promise<Record<string, unknown>> {
+    const end = Date.now() + ms;
+    let exited = false;
+    void this.exited.then(() => { exited = true; });
+    for (;;) {
+      const hit = this.logs.slice(from).find(match);
+      if (hit) return hit;
+      if (exited) throw new Error(`ipvs-proxy exited; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for a log line; logs:\n${this.logs.slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
+      await sleep(20);
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await sleep(10);
+  }
+}
