@@ -17,6 +17,10 @@ export interface ObservedState {
   readonly sets: ReadonlyMap<string, SetState>;
   /** iptables-save text of each family and table */
   readonly iptables: ReadonlyArray<{ readonly family: IpFamily; readonly table: Table; readonly saved: string }>;
+  /** tables ("4/nat") the last sync left holding exactly the desired rules: not read again, not rewritten */
+  readonly verifiedTables?: ReadonlySet<string>;
 }
+
+export const tableKey = (family: IpFamily, table: Table) => `${family}/${table}`;
 
 export const EMPTY_OBSERVED: ObservedState = { virtualServers: [], link: { exists: false, addresses: [] }, sets: new Map(), iptables: [] };

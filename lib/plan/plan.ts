@@ -8,7 +8,7 @@ import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.
 import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/skeleton.js';
 import type { TableRules } from '../kernel/iptables/types.js';
 import type { DesiredState } from '../model/desired-state.js';
-import type { ObservedState } from './observed-state.js';
+import { tableKey, type ObservedState } from './observed-state.js';
 import type { Operation } from './operations.js';
 import { ownership } from './ownership.js';
 
@@ -63,6 +63,7 @@ export function planSync(desired: DesiredState, observed: ObservedState, opts: P
 
   for (const fam of desired.iptables) {
     for (const t of fam.tables) {
+      if (observed.verifiedTables?.has(tableKey(fam.family, t.table))) continue;
       const saved = observed.iptables.find((s) => s.family === fam.family && s.table === t.table)?.saved ?? '';
       if (!upToDate(t, saved)) ops.push({ kind: 'iptables-restore', family: fam.family, table: t.table, input: restoreInput(t, saved) });
     }

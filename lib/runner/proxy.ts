@@ -7,7 +7,7 @@ import type { DesiredState, Problem } from '../model/desired-state.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
 import type { Kernel } from '../sync/kernel.js';
-import { syncOnce } from '../sync/sync-once.js';
+import { SyncMemory, syncOnce } from '../sync/sync-once.js';
 import type { Change, Source } from '../sources/source.js';
 import type { HealthState } from './health.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -37,6 +37,7 @@ export class Proxy {
   private lastProblems = new Set<string>();
   private syncedOnce = false;
   private lastDesired: DesiredState | undefined;
+  private readonly memory = new SyncMemory();
 
   constructor(private readonly o: ProxyOptions) {
     this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
@@ -90,7 +91,10 @@ export class Proxy {
       const desired = buildDesiredState(this.o.source.snapshot(), node, this.o.config);
       this.lastDesired = desired;
       this.report(desired.problems);
-      const { operations, result } = await syncOnce(this.o.kernel, desired, this.o.planOptions, log);
+      // A periodic resync reads everything from the kernel again: changes made behind our back
+      // (a flushed set or chain) are found and repaired.
+      if (reason === 'periodic') this.memory.forget();
+      const { operations, result } = await syncOnce(this.o.kernel, desired, this.o.planOptions, log, this.memory);
       const seconds = (performance.now() - started) / 1000;
       metrics.syncDuration.observe(seconds);
       metrics.countOperations(result.byKind);
@@ -116,6 +120,7 @@ export class Proxy {
       metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
       return ok;
     } catch (e) {
+      this.memory.forget();
       this.pendingChanges.push(...programmed);
       metrics.syncs.inc({ result: 'failed' });
       log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');

@@ -1,16 +1,25 @@
 // Reading the kernel state a plan starts from: one dump of virtual servers (plus one per virtual
 // server for its real servers: IPVS has no dump of all destinations), one address dump of
-// kube-ipvs0, one `ipset save`, one iptables-save per family and table.
+// kube-ipvs0, one `ipset save`, one iptables-save per family and table. Between full resyncs the
+// sets and tables the last sync wrote can be taken as known (each tool run costs a process).
 import type { IpFamily } from '../net/address.js';
 import { isKernelError } from '../kernel/errors.js';
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
 import type { Table } from '../kernel/iptables/types.js';
-import type { ObservedState, ObservedVirtualServer } from '../plan/observed-state.js';
+import { tableKey, type ObservedState, type ObservedVirtualServer } from '../plan/observed-state.js';
+import type { SetState } from '../kernel/ipset/types.js';
 import type { Kernel } from './kernel.js';
 
 const TABLES: readonly Table[] = ['nat', 'filter'];
 
-export async function observe(kernel: Kernel, families: readonly IpFamily[]): Promise<ObservedState> {
+export interface ObserveOptions {
+  /** the sets as the last sync left them, instead of an `ipset save` */
+  readonly knownSets?: ReadonlyMap<string, SetState>;
+  /** tables known to hold the desired rules: not read */
+  readonly verifiedTables?: ReadonlySet<string>;
+}
+
+export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
   const virtualServers: ObservedVirtualServer[] = [];
   for (const vs of await kernel.ipvs.listVirtualServers()) {
     try {
@@ -27,10 +36,12 @@ export async function observe(kernel: Kernel, families: readonly IpFamily[]): Pr
     if (!isKernelError(e, 'ENODEV')) throw e;
     link = { exists: false, addresses: [] };
   }
-  const sets = await kernel.ipsets.list();
+  const sets = opts.knownSets ?? await kernel.ipsets.list();
   const iptables: Array<ObservedState['iptables'][number]> = [];
   for (const family of families) {
-    for (const table of TABLES) iptables.push({ family, table, saved: await kernel.iptables.save(family, table) });
+    for (const table of TABLES) {
+      if (!opts.verifiedTables?.has(tableKey(family, table))) iptables.push({ family, table, saved: await kernel.iptables.save(family, table) });
+    }
   }
-  return { virtualServers, link, sets, iptables };
+  return { virtualServers, link, sets, iptables, verifiedTables: opts.verifiedTables };
 }

@@ -2,6 +2,8 @@
 import type { Logger } from '../log.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Operation } from '../plan/operations.js';
+import { tableKey } from '../plan/observed-state.js';
+import type { SetState } from '../kernel/ipset/types.js';
 import { planSync, type PlanOptions } from '../plan/plan.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import type { Kernel } from './kernel.js';
@@ -12,8 +14,32 @@ export interface SyncOutcome {
   readonly result: ApplyResult;
 }
 
-export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger): Promise<SyncOutcome> {
-  const observed = await observe(kernel, desired.families);
+/**
+ * What the last sync left in the sets and iptables tables, when it fully succeeded. Only the
+ * proxy writes its sets and chains, so a change sync can plan against this instead of running
+ * `ipset save` and iptables-save; a full resync reads them again (and repairs tampering).
+ */
+export class SyncMemory {
+  sets: ReadonlyMap<string, SetState> | undefined;
+  /** "4/nat" -> the rules that table was verified or written to hold */
+  readonly tables = new Map<string, string>();
+  forget(): void { this.sets = undefined; this.tables.clear(); }
+}
+
+export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory): Promise<SyncOutcome> {
+  const verified = new Set<string>();
+  for (const f of desired.iptables) {
+    for (const t of f.tables) if (memory?.tables.get(tableKey(f.family, t.table)) === t.rules.join('\n')) verified.add(tableKey(f.family, t.table));
+  }
+  const observed = await observe(kernel, desired.families, { knownSets: memory?.sets, verifiedTables: verified });
   const operations = planSync(desired, observed, opts);
-  return { operations, result: await applyPlan(operations, kernel, log) };
+  const result = await applyPlan(operations, kernel, log);
+  if (memory) {
+    memory.forget();
+    if (result.failed.length === 0 && result.skipped === 0) {
+      memory.sets = new Map(desired.sets.map((s) => [s.name, s]));
+      for (const f of desired.iptables) for (const t of f.tables) memory.tables.set(tableKey(f.family, t.table), t.rules.join('\n'));
+    }
+  }
+  return { operations, result };
 }

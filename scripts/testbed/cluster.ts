@@ -121,6 +121,9 @@ export class TestCluster {
         await sh('ip', 'netns', 'add', pod.netns);
         await sh('ip', 'link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.netns);
         await sh('ip', 'link', 'set', host, 'master', 'cbr0', 'up');
+        // As the bridge CNI plugin's hairpinMode: a pod reaching itself through a Service gets
+        // its packets back through the port they came in by.
+        await sh('ip', 'link', 'set', host, 'type', 'bridge_slave', 'hairpin', 'on');
         const inPod = (...a: string[]) => sh('ip', '-n', pod.netns, ...a);
         await inPod('link', 'set', 'lo', 'up');
         await inPod('addr', 'add', `${pod.ip}/24`, 'dev', 'eth0');

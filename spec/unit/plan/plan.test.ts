@@ -7,7 +7,7 @@ import type { NodeFacts } from '../../../lib/model/node.js';
 import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
 import type { Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
-import { syncOnce } from '../../../lib/sync/sync-once.js';
+import { SyncMemory, syncOnce } from '../../../lib/sync/sync-once.js';
 import { applyPlan } from '../../../lib/sync/apply.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../../lib/kernel/ipset/save-format.js';
@@ -195,4 +195,25 @@ test('failed operations are logged with the Service they belong to', async () =>
   const errors = lines.filter((l) => l.level === 50);
   assert.equal(errors.length, 2);
   assert.ok(errors.every((l) => l.service === 'default/dns'));
+});
+
+test('with the memory of a successful sync, the next sync reads neither ipset save nor iptables-save; forgetting it (full resync) finds tampering', async () => {
+  const k = fakeKernel();
+  const reads = { ipset: 0, iptables: 0 };
+  const list = k.ipsets.list.bind(k.ipsets);
+  const save = k.iptables.save.bind(k.iptables);
+  k.ipsets.list = async () => { reads.ipset++; return list(); };
+  k.iptables.save = async (f, t) => { reads.iptables++; return save(f, t); };
+  const memory = new SyncMemory();
+  const { log } = memoryLogger();
+  await syncOnce(k, await desiredFor(k, WEB), OPTS, log, memory);
+  assert.deepEqual(reads, { ipset: 1, iptables: 4 });
+  const more = await syncOnce(k, await desiredFor(k, [WEB[0]!, slice('web-1', 'web', ['10.244.1.5', '10.244.2.6', '10.244.3.7'])]), OPTS, log, memory);
+  assert.deepEqual(reads, { ipset: 1, iptables: 4 }, 'nothing read again');
+  assert.deepEqual([...new Set(kinds(more.operations))], ['add-real-server']);
+  k.iptables.tamper(4, 'nat', 'KUBE-SERVICES', []);
+  assert.equal((await syncOnce(k, await desiredFor(k, WEB.slice(0, 1)), OPTS, log, memory)).operations.some((o) => o.kind === 'iptables-restore'), false, 'unseen until a full resync');
+  memory.forget();
+  const full = await syncOnce(k, await desiredFor(k, WEB.slice(0, 1)), OPTS, log, memory);
+  assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => `${(o as { family: number }).family} ${(o as { table: string }).table}`), ['4 nat']);
 });
