@@ -2,7 +2,7 @@
 import { parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { GLOBAL_OPTIONS, uniqueOptions, type OptionSpec } from './options.js';
-import { loadSettings } from './settings.js';
+import { loadSettings, setKnownConfigKeys } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
 export const COMMANDS: readonly Command[] = [runCommand, planCommand, showConfigCommand];
+setKnownConfigKeys(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
 /** The command run when none is named. */
 const DEFAULT_COMMAND = 'run';
 
@@ -44,14 +45,16 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
     return 2;
   }
   let settings;
+  let warnings: readonly string[] = [];
   try {
-    settings = loadSettings(optionsFor(command.name), parsed.values, io.env);
+    ({ settings, warnings } = loadSettings(optionsFor(command.name), parsed.values, io.env));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`ipvs-proxy: ${e.message}\n`);
     return 2;
   }
   const log = createLogger(settings.logLevel as LogLevel, io.stderr);
+  for (const w of warnings) log.warn({ config: settings.config }, `configuration file: ${w}`);
   return command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
 }
 

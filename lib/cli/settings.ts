@@ -4,9 +4,11 @@ import convict from 'convict';
 import YAML from 'yaml';
 import { checkOptionValue, parseOptionValue, type OptionSpec, type OptionType } from './options.js';
 import { UsageError } from './args.js';
+import { parseDuration } from './duration.js';
+import { isKubeProxyConfiguration, translateKubeProxyConfig } from './kube-proxy-config.js';
 
 interface LooseConfig {
-  loadFile(file: string): void;
+  load(values: object): void;
   set(key: string, value: unknown): void;
   get(key: string): unknown;
   validate(opts: { allowed: 'strict' | 'warn' }): void;
@@ -33,28 +35,32 @@ for (const type of Object.keys(TYPE_CHECKS) as OptionType[]) {
     },
   });
 }
-convict.addParser([
-  { extension: ['yaml', 'yml'], parse: (text: string) => YAML.parse(text) as unknown },
-  { extension: 'json', parse: (text: string) => JSON.parse(text) as unknown },
-]);
+
+export interface LoadedSettings {
+  readonly settings: Settings;
+  /** fields of the configuration file that were ignored, to be logged */
+  readonly warnings: readonly string[];
+}
 
 export function loadSettings(
   specs: readonly OptionSpec[],
   flags: ReadonlyMap<string, string | boolean | string[]>,
   env: NodeJS.ProcessEnv,
-): Settings {
+): LoadedSettings {
   const schema: Record<string, convict.SchemaObj> = {};
   for (const s of specs) {
     schema[s.key] = { doc: s.doc, format: `ipvs-proxy-${s.type}`, default: s.default as never, ...(s.env ? { env: s.env } : {}) };
   }
   const bySpec = new Map(specs.map((s) => [s.key, s]));
   const file = (flags.get('config') as string | undefined) ?? env.IPVS_PROXY_CONFIG;
+  let warnings: string[] = [];
   try {
     // convict's typed paths do not help with a schema built at run time.
     const conf = convict(schema, { env, args: [] }) as unknown as LooseConfig;
     if (file) {
-      readFileSync(file); // fail with the OS error (ENOENT, EACCES) before convict's vaguer one
-      conf.loadFile(file);
+      const loaded = readConfigFile(file, bySpec);
+      warnings = loaded.warnings;
+      conf.load(loaded.values);
     }
     for (const [key, raw] of flags) conf.set(key, parseOptionValue(bySpec.get(key)!, raw));
     conf.validate({ allowed: 'strict' });
@@ -64,8 +70,62 @@ export function loadSettings(
       if (!flags.has(s.key)) checkOptionValue(s, v); // choices and checks, for file and env values too
       out[s.key] = v;
     }
-    return Object.freeze(out);
+    return { settings: Object.freeze(out), warnings };
   } catch (e) {
     throw new UsageError(file ? `${(e as Error).message} (configuration file ${file})` : (e as Error).message);
   }
+}
+
+/** Every key the configuration file may hold, across all commands. */
+let knownKeys: ReadonlySet<string> = new Set();
+export function setKnownConfigKeys(keys: Iterable<string>): void { knownKeys = new Set(keys); }
+
+/**
+ * The configuration file as typed values for this command's options: ipvs-proxy's own format
+ * (keys as in `show-config`; durations like "30s") or a kube-proxy KubeProxyConfiguration.
+ * Keys of other commands are left out; unknown keys are errors.
+ */
+function readConfigFile(file: string, bySpec: ReadonlyMap<string, OptionSpec>): { values: Record<string, unknown>; warnings: string[] } {
+  const text = readFileSync(file, 'utf8'); // the OS error (ENOENT, EACCES) as is
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw new Error(`not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return { values: {}, warnings: [] };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('expected a mapping of settings');
+  let raw = doc as Record<string, unknown>;
+  let warnings: string[] = [];
+  const from: Record<string, string> = {};
+  if (isKubeProxyConfiguration(doc)) {
+    const t = translateKubeProxyConfig(raw);
+    warnings = t.warnings;
+    raw = {};
+    for (const [k, v] of Object.entries(t.values)) {
+      if (k.endsWith('@')) from[k.slice(0, -1)] = v as string;
+      else raw[k] = v;
+    }
+  }
+  const values: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    const spec = bySpec.get(key);
+    const path = from[key] ?? key;
+    if (!spec) {
+      if (knownKeys.has(key)) continue; // another command's setting
+      throw new Error(`${path}: unknown setting`);
+    }
+    if (key === 'config') throw new Error('config: a configuration file cannot name another');
+    let typed: unknown;
+    try {
+      typed = spec.type === 'duration' && typeof v === 'string' ? parseDuration(v) : parseOptionValue(spec, v as never);
+      checkOptionValue(spec, typed);
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message.replace(/^--[\w-]+: /, '')}`);
+    }
+    // kube-proxy writes 0s for "use the default" sync periods.
+    if (from[key] && spec.type === 'duration' && typed === 0 && (key === 'syncPeriod' || key === 'minSyncPeriod')) continue;
+    values[key] = typed;
+  }
+  return { values, warnings };
 }

@@ -82,7 +82,7 @@ test('a configuration file with an unknown key or a bad value is rejected, namin
   const unknownKey = configFile('c.yaml', 'schedulr: lc\n');
   const r1 = await cli(['show-config', '--config', unknownKey]);
   assert.equal(r1.code, 2);
-  assert.match(r1.err, /schedulr.*not declared.*configuration file .*c\.yaml/);
+  assert.match(r1.err, /schedulr: unknown setting.*configuration file .*c\.yaml/);
   const badValue = configFile('c.yaml', 'scheduler: fastest\n');
   const r2 = await cli(['show-config', '--config', badValue]);
   assert.equal(r2.code, 2);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../lib/kernel/sysctl/sysctls.js';
+import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
 import { inSaveOrder, ownedRulesOf, skeletonRules } from '../../lib/kernel/iptables/skeleton.js';
 import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
@@ -31,4 +32,17 @@ test('VM iptables: the OUT-FILTER drop with -m ipvs (needs IPVS) is written and 
     await writeSkeleton(ipt, 4, [nat, filter]);
     assert.deepEqual(ownedRulesOf(await ipt.save(4, 'filter'), 'filter'), inSaveOrder(filter.rules));
   });
+});
+
+test('VM IPVS timeouts: set over netlink, read back over netlink and by ipvsadm; 0 leaves a value unchanged', async () => {
+  const ipvs = await NetlinkIpvs.open();
+  try {
+    const before = await ipvs.getTimeouts();
+    await ipvs.setTimeouts({ tcp: 901, tcpFin: 0, udp: 301 });
+    assert.deepEqual(await ipvs.getTimeouts(), { tcp: 901, tcpFin: before.tcpFin, udp: 301 });
+    assert.match(await run('ipvsadm', '-L', '--timeout'), new RegExp(`Timeout \\(tcp tcpfin udp\\): 901 ${before.tcpFin} 301`));
+    await ipvs.setTimeouts(before);
+  } finally {
+    ipvs.close();
+  }
 });

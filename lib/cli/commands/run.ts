@@ -1,7 +1,7 @@
 // `ipvs-proxy run` (the default command): the proxy itself. Programs the kernel from the API
 // server (or --objects FILE), keeps it in sync, serves health and metrics. SIGTERM stops syncing
 // and leaves the kernel state in place, so traffic keeps flowing across restarts.
-import { release } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 import type { Server } from 'node:http';
 import type { Command } from '../command.js';
 import type { OptionSpec } from '../options.js';
@@ -22,6 +22,7 @@ import { Proxy } from '../../runner/proxy.js';
 import { ServiceHealthServers } from '../../runner/service-health.js';
 import { VERSION } from '../../version.js';
 
+const secs = (ms: unknown) => Math.round((ms as number) / 1000);
 const bindCheck = (v: unknown) => { if (v !== '') parseBindAddress(v as string); };
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -35,6 +36,14 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' },
   { key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' },
   { key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false },
+  { key: 'ipvsTcpTimeout', flag: 'ipvs-tcp-timeout', doc: 'IPVS timeout of idle TCP connections (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
+  { key: 'ipvsTcpFinTimeout', flag: 'ipvs-tcpfin-timeout', doc: 'IPVS timeout of TCP connections after FIN (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
+  { key: 'ipvsUdpTimeout', flag: 'ipvs-udp-timeout', doc: 'IPVS timeout of UDP flows (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
+  { key: 'conntrackMaxPerCore', flag: 'conntrack-max-per-core', doc: 'conntrack entries per CPU (0: leave nf_conntrack_max as is)', type: 'integer', default: 32768, meta: 'N' },
+  { key: 'conntrackMin', flag: 'conntrack-min', doc: 'at least this many conntrack entries', type: 'integer', default: 131072, meta: 'N' },
+  { key: 'conntrackTcpEstablishedTimeout', flag: 'conntrack-tcp-timeout-established', doc: 'conntrack timeout of idle established TCP (0: leave as is)', type: 'duration', default: 86_400_000, meta: 'DURATION' },
+  { key: 'conntrackTcpCloseWaitTimeout', flag: 'conntrack-tcp-timeout-close-wait', doc: 'conntrack timeout of TCP in CLOSE_WAIT (0: leave as is)', type: 'duration', default: 3_600_000, meta: 'DURATION' },
+  { key: 'proxyMode', flag: 'proxy-mode', doc: "accepted for kube-proxy's command line; only ipvs", type: 'string', default: 'ipvs', choices: ['ipvs'], meta: 'MODE' },
   { key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false },
   ...MODEL_OPTIONS,
 ];
@@ -60,9 +69,27 @@ export const runCommand: Command = {
     const kernel = { ipvs, links, ipsets: new IpsetCli(), iptables: await IptablesCli.detect() };
     log.info({ backend: kernel.iptables.backend }, 'iptables backend');
     try {
-      await ensureSysctls(new ProcSysctls(), desiredSysctls({ strictArp: settings.strictArp as boolean, kernelRelease: release() }), log);
+      const perCore = settings.conntrackMaxPerCore as number;
+      await ensureSysctls(new ProcSysctls(), desiredSysctls({
+        strictArp: settings.strictArp as boolean, kernelRelease: release(),
+        conntrack: {
+          max: perCore > 0 ? Math.max(perCore * availableParallelism(), settings.conntrackMin as number) : 0,
+          tcpEstablishedSeconds: Math.round((settings.conntrackTcpEstablishedTimeout as number) / 1000),
+          tcpCloseWaitSeconds: Math.round((settings.conntrackTcpCloseWaitTimeout as number) / 1000),
+        },
+      }), log);
     } catch (e) {
       log.error({ err: (e as Error).message }, 'cannot set the IPVS sysctls; continuing');
+    }
+
+    const timeouts = { tcp: secs(settings.ipvsTcpTimeout), tcpFin: secs(settings.ipvsTcpFinTimeout), udp: secs(settings.ipvsUdpTimeout) };
+    if (timeouts.tcp || timeouts.tcpFin || timeouts.udp) {
+      try {
+        await ipvs.setTimeouts(timeouts);
+        log.info(timeouts, 'IPVS timeouts set');
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'cannot set the IPVS timeouts; continuing');
+      }
     }
 
     let source: Source;

@@ -8,12 +8,12 @@ import { afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes, type IpFamily } fro
 import {
   FORWARD_METHODS, PROTOCOL_NUMBERS, SvcFlags, rsKey, vsKey,
   type ForwardMethod, type Ipvs, type Protocol, type RealServer, type RealServerKey, type RealServerStatus,
-  type VirtualServer, type VirtualServerKey,
+  type VirtualServer, type VirtualServerKey, type IpvsTimeouts,
 } from './types.js';
 
 const IPVS_GENL_VERSION = 1;
-const Cmd = { NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8 } as const;
-const CmdAttr = { SERVICE: 1, DEST: 2 } as const;
+const Cmd = { NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8, SET_CONFIG: 12, GET_CONFIG: 13 } as const;
+const CmdAttr = { SERVICE: 1, DEST: 2, TIMEOUT_TCP: 4, TIMEOUT_TCP_FIN: 5, TIMEOUT_UDP: 6 } as const;
 const Svc = { AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9 } as const;
 const Dest = {
   ADDR: 1, PORT: 2, FWD_METHOD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6,
@@ -88,6 +88,19 @@ export class NetlinkIpvs implements Ipvs {
 
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void> {
     return this.send(Cmd.DEL_DEST, [serviceAttr(vs, false), destAttr(rs, false)], 'delete real server', `${rsKey(rs)} of ${vsKey(vs)}`);
+  }
+
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    // The kernel leaves a timeout of 0 unchanged, as ipvsadm --set does.
+    return this.send(Cmd.SET_CONFIG, [u32(CmdAttr.TIMEOUT_TCP, t.tcp), u32(CmdAttr.TIMEOUT_TCP_FIN, t.tcpFin), u32(CmdAttr.TIMEOUT_UDP, t.udp)], 'set timeouts', `tcp ${t.tcp} tcpfin ${t.tcpFin} udp ${t.udp}`);
+  }
+
+  async getTimeouts(): Promise<IpvsTimeouts> {
+    const [m] = await this.channel.query(this.familyId, [genlHeader(Cmd.GET_CONFIG, IPVS_GENL_VERSION)], { operation: 'get timeouts', object: 'all' });
+    if (!m) throw new KernelError('ENODATA', 'get timeouts', 'all');
+    const a = parseAttributes(genlPayload(m.data));
+    const n = (k: number) => a.get(k)?.readUInt32LE(0) ?? 0;
+    return { tcp: n(CmdAttr.TIMEOUT_TCP), tcpFin: n(CmdAttr.TIMEOUT_TCP_FIN), udp: n(CmdAttr.TIMEOUT_UDP) };
   }
 
   private send(cmd: number, attrs: Buffer[], operation: string, object: string): Promise<void> {

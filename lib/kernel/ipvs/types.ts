@@ -64,6 +64,13 @@ export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
     && (a.flags & SvcFlags.PERSISTENT ? a.timeout === b.timeout && a.netmask === b.netmask : true);
 }
 
+/** IPVS connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */
+export interface IpvsTimeouts {
+  readonly tcp: number;
+  readonly tcpFin: number;
+  readonly udp: number;
+}
+
 /** The operations of an IPVS table; implemented over netlink and by an in-memory fake. */
 export interface Ipvs {
   listVirtualServers(): Promise<VirtualServer[]>;

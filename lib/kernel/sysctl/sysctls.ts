@@ -14,12 +14,16 @@ export interface DesiredSysctl {
   readonly path: string;
   readonly value: string;
   readonly why: string;
+  /** only ever raise the current value (a larger one set by the admin stays) */
+  readonly onlyRaise?: boolean;
 }
 
 export interface SysctlOptions {
   readonly strictArp: boolean;
   /** os.release(), e.g. "6.1.0-56-amd64" */
   readonly kernelRelease: string;
+  /** kube-proxy's conntrack settings; 0 leaves a value as it is */
+  readonly conntrack?: { readonly max: number; readonly tcpEstablishedSeconds: number; readonly tcpCloseWaitSeconds: number };
 }
 
 export function desiredSysctls(o: SysctlOptions): DesiredSysctl[] {
@@ -39,6 +43,10 @@ export function desiredSysctls(o: SysctlOptions): DesiredSysctl[] {
       { path: 'net/ipv4/conf/all/arp_announce', value: '2', why: 'strict ARP: announce only addresses of the outgoing link' },
     );
   }
+  const ct = o.conntrack;
+  if (ct?.max) out.push({ path: 'net/netfilter/nf_conntrack_max', value: String(ct.max), why: 'conntrack table size (conntrack.maxPerCore × CPUs, at least conntrack.min)', onlyRaise: true });
+  if (ct?.tcpEstablishedSeconds) out.push({ path: 'net/netfilter/nf_conntrack_tcp_timeout_established', value: String(ct.tcpEstablishedSeconds), why: 'conntrack.tcpEstablishedTimeout' });
+  if (ct?.tcpCloseWaitSeconds) out.push({ path: 'net/netfilter/nf_conntrack_tcp_timeout_close_wait', value: String(ct.tcpCloseWaitSeconds), why: 'conntrack.tcpCloseWaitTimeout' });
   return out;
 }
 
@@ -47,7 +55,7 @@ export async function ensureSysctls(sysctls: Sysctls, desired: readonly DesiredS
   const changed: string[] = [];
   for (const d of desired) {
     const current = (await sysctls.read(d.path)).trim();
-    if (current === d.value) continue;
+    if (current === d.value || (d.onlyRaise && Number(current) >= Number(d.value))) continue;
     await sysctls.write(d.path, d.value);
     log.info({ sysctl: d.path, from: current, to: d.value, why: d.why }, 'sysctl changed');
     changed.push(d.path);

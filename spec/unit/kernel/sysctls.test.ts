@@ -37,3 +37,18 @@ test('sysctls: a missing parameter (no IPVS module) is an ENOENT naming it', asy
   await assert.rejects(ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false }), createLogger('fatal')),
     /read sysctl net\/ipv4\/vs\/conntrack: ENOENT/);
 });
+
+test('sysctls: conntrack settings (kube-proxy conntrack.*): nf_conntrack_max is only ever raised, timeouts are set', async () => {
+  const base = { 'net/ipv4/vs/conntrack': '1', 'net/ipv4/vs/expire_nodest_conn': '1', 'net/ipv4/vs/expire_quiescent_template': '1', 'net/ipv4/ip_forward': '1',
+    'net/netfilter/nf_conntrack_tcp_timeout_established': '432000', 'net/netfilter/nf_conntrack_tcp_timeout_close_wait': '60' };
+  const conntrack = { max: 262144, tcpEstablishedSeconds: 86400, tcpCloseWaitSeconds: 3600 };
+  const low = new FakeSysctls({ ...base, 'net/netfilter/nf_conntrack_max': '65536' });
+  assert.deepEqual(await ensureSysctls(low, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, conntrack }), createLogger('fatal')),
+    ['net/netfilter/nf_conntrack_max', 'net/netfilter/nf_conntrack_tcp_timeout_established', 'net/netfilter/nf_conntrack_tcp_timeout_close_wait']);
+  assert.equal(low.values.get('net/netfilter/nf_conntrack_max'), '262144');
+  const high = new FakeSysctls({ ...base, 'net/netfilter/nf_conntrack_max': '1048576' });
+  await ensureSysctls(high, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, conntrack }), createLogger('fatal'));
+  assert.equal(high.values.get('net/netfilter/nf_conntrack_max'), '1048576', 'an admin\'s larger table stays');
+  assert.equal(desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, conntrack: { max: 0, tcpEstablishedSeconds: 0, tcpCloseWaitSeconds: 0 } })
+    .some((d) => d.path.startsWith('net/netfilter/')), false, '0 leaves them alone');
+});
