@@ -6,11 +6,12 @@ import { loadSettings, setKnownConfigKeys } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
+import { cleanupCommand } from './commands/cleanup.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, planCommand, showConfigCommand];
+export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, showConfigCommand];
 setKnownConfigKeys(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
 /** The command run when none is named. */
 const DEFAULT_COMMAND = 'run';

@@ -7,10 +7,8 @@ import type { Command } from '../command.js';
 import type { OptionSpec } from '../options.js';
 import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
 import { canonicalIp } from '../../net/address.js';
-import { NetlinkIpvs } from '../../kernel/ipvs/netlink-ipvs.js';
-import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
-import { IpsetCli } from '../../kernel/ipset/ipset-cli.js';
-import { IptablesCli } from '../../kernel/iptables/iptables-cli.js';
+import { openKernel } from '../../sync/open-kernel.js';
+import { runCleanup } from './cleanup.js';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../kernel/sysctl/sysctls.js';
 import { FileSource } from '../../sources/file-source.js';
 import { KubeSource, loadKubeConfig } from '../../sources/kube-source.js';
@@ -44,29 +42,32 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'conntrackTcpEstablishedTimeout', flag: 'conntrack-tcp-timeout-established', doc: 'conntrack timeout of idle established TCP (0: leave as is)', type: 'duration', default: 86_400_000, meta: 'DURATION' },
   { key: 'conntrackTcpCloseWaitTimeout', flag: 'conntrack-tcp-timeout-close-wait', doc: 'conntrack timeout of TCP in CLOSE_WAIT (0: leave as is)', type: 'duration', default: 3_600_000, meta: 'DURATION' },
   { key: 'proxyMode', flag: 'proxy-mode', doc: "accepted for kube-proxy's command line; only ipvs", type: 'string', default: 'ipvs', choices: ['ipvs'], meta: 'MODE' },
+  { key: 'cleanup', flag: 'cleanup', doc: "remove the node's service-proxy state and exit (kube-proxy's --cleanup; same as the cleanup command)", type: 'boolean', default: false },
   { key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false },
   ...MODEL_OPTIONS,
+  { key: 'dryRun', flag: 'dry-run', doc: 'with --cleanup: print what would be removed', type: 'boolean', default: false },
 ];
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run the proxy (the default command)',
   options: RUN_OPTIONS,
-  run: async ({ settings, log }) => {
+  run: async (ctx) => {
+    const { settings, log } = ctx;
+    if (settings.cleanup) return runCleanup(ctx);
     const nodeName = nodeNameFrom(settings);
     const once = settings.once as boolean;
     const syncPeriodMs = settings.syncPeriod as number;
     log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects as string}` : 'API server' }, 'ipvs-proxy starting');
 
-    let ipvs: NetlinkIpvs;
+    let kernel;
     try {
-      ipvs = await NetlinkIpvs.open();
+      kernel = await openKernel();
     } catch (e) {
-      log.fatal({ err: (e as Error).message }, 'IPVS is not available (is the ip_vs module loadable on this node?)');
+      log.fatal({ err: (e as Error).message }, 'cannot open the kernel interfaces');
       return 1;
     }
-    const links = new RtnetlinkLinks();
-    const kernel = { ipvs, links, ipsets: new IpsetCli(), iptables: await IptablesCli.detect() };
+    const { ipvs } = kernel;
     log.info({ backend: kernel.iptables.backend }, 'iptables backend');
     try {
       const perCore = settings.conntrackMaxPerCore as number;
@@ -99,7 +100,7 @@ export const runCommand: Command = {
         : new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'no source of Services');
-      ipvs.close(); links.close();
+      kernel.close();
       return 1;
     }
     const metrics = new ProxyMetrics();
@@ -113,7 +114,7 @@ export const runCommand: Command = {
       syncPeriodMs,
       serviceHealth: once ? undefined : new ServiceHealthServers(log),
     });
-    const close = () => { ipvs.close(); links.close(); };
+    const close = () => kernel.close();
 
     if (once) {
       await proxy.start({ once: true });

@@ -1,0 +1,32 @@
+// The real kernel adapters, opened together (IPVS over generic netlink, links over rtnetlink,
+// ipset, iptables on the backend the node already uses).
+import { NetlinkIpvs } from '../kernel/ipvs/netlink-ipvs.js';
+import { RtnetlinkLinks } from '../kernel/links/rtnetlink-links.js';
+import { IpsetCli } from '../kernel/ipset/ipset-cli.js';
+import { IptablesCli } from '../kernel/iptables/iptables-cli.js';
+import type { Kernel } from './kernel.js';
+
+export interface OpenKernel extends Kernel {
+  readonly ipvs: NetlinkIpvs;
+  readonly iptables: IptablesCli;
+  close(): void;
+}
+
+/** Throws with a clear message when IPVS is not available. */
+export async function openKernel(): Promise<OpenKernel> {
+  let ipvs: NetlinkIpvs;
+  try {
+    ipvs = await NetlinkIpvs.open();
+  } catch (e) {
+    throw new Error(`IPVS is not available (is the ip_vs module loadable on this node?): ${(e as Error).message}`);
+  }
+  const links = new RtnetlinkLinks();
+  try {
+    const iptables = await IptablesCli.detect();
+    return { ipvs, links, ipsets: new IpsetCli(), iptables, close: () => { ipvs.close(); links.close(); } };
+  } catch (e) {
+    ipvs.close();
+    links.close();
+    throw e;
+  }
+}
