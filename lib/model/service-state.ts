@@ -79,8 +79,15 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
       // this node can still reach the Service (upstream #97081; external clients are not sent
       // here, the health check node port answers 503).
       const external = svc.externalLocal && local.length > 0 ? local : cluster;
-      const vs = (role: VirtualServerRole, address: string, p: number, eps: readonly PortEndpoint[]) =>
-        virtualServers.push({ vs: virtualServer(svc, family, port.protocol, address, p), realServers: realServers(eps), service: id, portName: port.name, role });
+      const terminating = eps.filter((e) => e.terminating).map((e) => ({ address: e.address, port: e.port }));
+      const vs = (role: VirtualServerRole, address: string, p: number, use: readonly PortEndpoint[]) => {
+        const rss = realServers(use);
+        const used = new Set(rss.map((r) => `${r.address}/${r.port}`));
+        virtualServers.push({
+          vs: virtualServer(svc, family, port.protocol, address, p), realServers: rss, service: id, portName: port.name, role,
+          terminating: terminating.filter((t) => !used.has(`${t.address}/${t.port}`)),
+        });
+      };
       const ipPort = (ip: string) => `${ip},${port.protocol}:${port.port}`;
 
       vs('cluster-ip', clusterIP, port.port, internal);

@@ -1,7 +1,9 @@
 // The operations a plan is made of, as plain data, and their one-line descriptions for logs.
 import type { IpFamily } from '../net/address.js';
+import { hostPort } from '../net/address.js';
 import { rsKey, vsKey, type RealServer, type RealServerKey, type VirtualServer, type VirtualServerKey } from '../kernel/ipvs/types.js';
 import type { Table } from '../kernel/iptables/types.js';
+import type { FlowFilter } from '../kernel/conntrack/conntrack.js';
 
 export type Operation =
   | { readonly kind: 'ensure-link'; readonly link: string }
@@ -10,11 +12,12 @@ export type Operation =
   | { readonly kind: 'delete-virtual-server'; readonly vs: VirtualServerKey }
   | { readonly kind: 'add-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string }
   | { readonly kind: 'update-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string; readonly reason?: string }
-  | { readonly kind: 'delete-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServerKey; readonly service?: string }
+  | { readonly kind: 'delete-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServerKey; readonly service?: string; readonly reason?: string }
   | { readonly kind: 'bind-address'; readonly link: string; readonly address: string }
   | { readonly kind: 'unbind-address'; readonly link: string; readonly address: string }
   | { readonly kind: 'ipset-restore'; readonly phase: 'add' | 'remove'; readonly script: string }
-  | { readonly kind: 'iptables-restore'; readonly family: IpFamily; readonly table: Table; readonly input: string };
+  | { readonly kind: 'iptables-restore'; readonly family: IpFamily; readonly table: Table; readonly input: string }
+  | { readonly kind: 'delete-conntrack'; readonly filter: FlowFilter; readonly service?: string };
 
 export type OperationKind = Operation['kind'];
 
@@ -32,10 +35,11 @@ export function describe(op: Operation): string {
     case 'delete-virtual-server': return `delete virtual server ${vsKey(op.vs)}`;
     case 'add-real-server': return `add real server ${rsKey(op.rs)} to ${vsKey(op.vs)}`;
     case 'update-real-server': return `set weight ${op.rs.weight} on real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
-    case 'delete-real-server': return `delete real server ${rsKey(op.rs)} of ${vsKey(op.vs)}`;
+    case 'delete-real-server': return `delete real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
     case 'bind-address': return `bind ${op.address} to ${op.link}`;
     case 'unbind-address': return `unbind ${op.address} from ${op.link}`;
     case 'ipset-restore': return `ipset restore (${op.phase}, ${op.script.split('\n').length - 1} lines)`;
     case 'iptables-restore': return `ip${op.family === 6 ? '6' : ''}tables-restore ${op.table}`;
+    case 'delete-conntrack': return `delete ${op.filter.protocol} conntrack entries to ${hostPort(op.filter.vip, op.filter.vport)}${op.filter.realServer ? ` answered by ${op.filter.realServer}` : ''}`;
   }
 }

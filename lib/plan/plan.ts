@@ -3,7 +3,7 @@
 // the iptables skeleton; then, only if all that went in, the removals: unbinds, stale real and
 // virtual servers, set removals. Virtual servers not attributable to us are never touched.
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
-import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerStatus } from '../kernel/ipvs/types.js';
+import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServerKey } from '../kernel/ipvs/types.js';
 import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.js';
 import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/skeleton.js';
 import type { TableRules } from '../kernel/iptables/types.js';
@@ -17,9 +17,45 @@ export interface PlanOptions {
   readonly excludeCidrs: readonly string[];
   /** rebuild every set through a swap (periodic full resync) */
   readonly rebuildSets?: boolean;
+  /** graceful termination: see DrainState */
+  readonly drain?: DrainState;
+}
+
+export const DEFAULT_GRACEFUL_TERMINATION_MS = 15 * 60_000;
+
+/**
+ * What graceful termination remembers between syncs (the plan stays a pure function of it):
+ * since when each removed TCP real server has been draining at weight 0, and which real servers
+ * were listed as terminating in the last sync (when one leaves its slice, its pod is gone).
+ */
+export interface DrainState {
+  readonly now: number;
+  readonly timeoutMs: number;
+  /** drainKey -> when its weight went to 0 */
+  readonly since: ReadonlyMap<string, number>;
+  /** drainKeys listed as terminating last time */
+  readonly wasTerminating: ReadonlySet<string>;
+}
+
+export const drainKey = (vs: VirtualServerKey, rs: RealServerKey) => `${vsKey(vs)}/${rsKey(rs)}`;
+
+export interface Plan {
+  readonly operations: Operation[];
+  /** real servers draining after this plan, with the time they started */
+  readonly draining: Map<string, number>;
+  /** real servers listed as terminating in the desired state */
+  readonly terminating: Set<string>;
 }
 
 export function planSync(desired: DesiredState, observed: ObservedState, opts: PlanOptions): Operation[] {
+  return plan(desired, observed, opts).operations;
+}
+
+export function plan(desired: DesiredState, observed: ObservedState, opts: PlanOptions): Plan {
+  const now = opts.drain?.now ?? 0;
+  const timeoutMs = opts.drain?.timeoutMs ?? DEFAULT_GRACEFUL_TERMINATION_MS;
+  const draining = new Map<string, number>();
+  const terminatingAll = new Set<string>();
   const ops: Operation[] = [];
   const removals: Operation[] = [];
   const owner = ownership(observed, opts.excludeCidrs);
@@ -46,15 +82,33 @@ export function planSync(desired: DesiredState, observed: ObservedState, opts: P
       if (!c) ops.push({ kind: 'add-real-server', vs: d.vs, rs, service });
       else if (!sameRealServer(c, rs)) ops.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
     }
+    const terminating = new Set(d.terminating.map(rsKey));
+    for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
+    const { protocol, address: vip, port: vport } = d.vs;
     for (const c of cur.realServers) {
       if (want.has(rsKey(c))) continue;
-      // TCP: stop new connections and let the open ones finish (weight 0), delete once drained.
-      // UDP and SCTP: delete at once; expire_nodest_conn ends their flows (#71514).
-      if (d.vs.protocol === 'tcp' && c.activeConnections + c.inactiveConnections > 0) {
-        if (c.weight !== 0) removals.push({ kind: 'update-real-server', vs: d.vs, rs: { ...strip(c), weight: 0 }, service, reason: 'draining' });
-      } else {
-        removals.push({ kind: 'delete-real-server', vs: d.vs, rs: c, service });
+      const key = drainKey(d.vs, c);
+      const remove = (reason: string) => removals.push({ kind: 'delete-real-server', vs: d.vs, rs: c, service, reason });
+      if (protocol !== 'tcp') {
+        // UDP and SCTP: delete at once and drop the flows that went to it (#71514).
+        remove('removed');
+        removals.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport, realServer: c.address }, service });
+        continue;
       }
+      const since = opts.drain?.since.get(key);
+      if (c.activeConnections + c.inactiveConnections === 0) remove('drained');
+      else if (!terminating.has(rsKey(c)) && opts.drain?.wasTerminating.has(key)) remove('pod gone');
+      else if (!terminating.has(rsKey(c)) && since !== undefined && now - since >= timeoutMs) remove('graceful termination timeout');
+      else {
+        // No new connections, the open ones finish (a listed terminating endpoint has no timeout).
+        if (c.weight !== 0) removals.push({ kind: 'update-real-server', vs: d.vs, rs: { ...strip(c), weight: 0 }, service, reason: terminating.has(rsKey(c)) ? 'terminating' : 'draining' });
+        draining.set(key, since ?? now);
+      }
+    }
+    // A UDP/SCTP virtual server that had no real server gets its first ones: flows created
+    // meanwhile point nowhere and would stay stuck (#105192).
+    if (protocol !== 'tcp' && cur.realServers.length === 0 && d.realServers.length > 0) {
+      ops.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
     }
   }
 
@@ -78,7 +132,7 @@ export function planSync(desired: DesiredState, observed: ObservedState, opts: P
 
   const removeScript = buildSyncScript(desired.sets, adds.after, { rebuildAll: opts.rebuildSets }).script;
   if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
-  return [...ops, ...removals];
+  return { operations: [...ops, ...removals], draining, terminating: terminatingAll };
 }
 
 function sameRealServer(a: RealServer, b: RealServer): boolean {

@@ -28,6 +28,8 @@ export interface ProxyOptions {
   readonly metrics: ProxyMetrics;
   readonly health: HealthState;
   readonly serviceHealth?: ServiceHealthServers;
+  /** how long a vanished TCP endpoint may drain at weight 0 (default 15 min) */
+  readonly gracefulTerminationMs?: number;
 }
 
 export class Proxy {
@@ -37,9 +39,10 @@ export class Proxy {
   private lastProblems = new Set<string>();
   private syncedOnce = false;
   private lastDesired: DesiredState | undefined;
-  private readonly memory = new SyncMemory();
+  private readonly memory: SyncMemory;
 
   constructor(private readonly o: ProxyOptions) {
+    this.memory = new SyncMemory(o.gracefulTerminationMs);
     this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
   }
 

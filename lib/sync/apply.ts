@@ -74,5 +74,6 @@ async function run(op: Operation, k: Kernel): Promise<void> {
     case 'unbind-address': return k.links.deleteAddress(op.link, op.address);
     case 'ipset-restore': return k.ipsets.restore(op.script);
     case 'iptables-restore': return k.iptables.restore(op.family, op.table, op.input);
+    case 'delete-conntrack': await k.conntrack?.deleteFlows(op.filter); return;
   }
 }

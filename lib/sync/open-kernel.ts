@@ -4,6 +4,7 @@ import { NetlinkIpvs } from '../kernel/ipvs/netlink-ipvs.js';
 import { RtnetlinkLinks } from '../kernel/links/rtnetlink-links.js';
 import { IpsetCli } from '../kernel/ipset/ipset-cli.js';
 import { IptablesCli } from '../kernel/iptables/iptables-cli.js';
+import { ConntrackCli } from '../kernel/conntrack/conntrack.js';
 import type { Kernel } from './kernel.js';
 
 export interface OpenKernel extends Kernel {
@@ -23,7 +24,7 @@ export async function openKernel(): Promise<OpenKernel> {
   const links = new RtnetlinkLinks();
   try {
     const iptables = await IptablesCli.detect();
-    return { ipvs, links, ipsets: new IpsetCli(), iptables, close: () => { ipvs.close(); links.close(); } };
+    return { ipvs, links, ipsets: new IpsetCli(), iptables, conntrack: new ConntrackCli(), close: () => { ipvs.close(); links.close(); } };
   } catch (e) {
     ipvs.close();
     links.close();

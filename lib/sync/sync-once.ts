@@ -4,7 +4,7 @@ import type { DesiredState } from '../model/desired-state.js';
 import type { Operation } from '../plan/operations.js';
 import { tableKey } from '../plan/observed-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
-import { planSync, type PlanOptions } from '../plan/plan.js';
+import { DEFAULT_GRACEFUL_TERMINATION_MS, plan, type PlanOptions } from '../plan/plan.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import type { Kernel } from './kernel.js';
 import { observe } from './observe.js';
@@ -23,6 +23,13 @@ export class SyncMemory {
   sets: ReadonlyMap<string, SetState> | undefined;
   /** "4/nat" -> the rules that table was verified or written to hold */
   readonly tables = new Map<string, string>();
+  /** graceful termination: real servers draining since, and those listed as terminating */
+  draining = new Map<string, number>();
+  terminating = new Set<string>();
+
+  constructor(readonly gracefulTerminationMs = DEFAULT_GRACEFUL_TERMINATION_MS, readonly now: () => number = Date.now) {}
+
+  /** Forget what was written (the next sync reads the kernel); drain times are kept. */
   forget(): void { this.sets = undefined; this.tables.clear(); }
 }
 
@@ -32,9 +39,12 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
     for (const t of f.tables) if (memory?.tables.get(tableKey(f.family, t.table)) === t.rules.join('\n')) verified.add(tableKey(f.family, t.table));
   }
   const observed = await observe(kernel, desired.families, { knownSets: memory?.sets, verifiedTables: verified });
-  const operations = planSync(desired, observed, opts);
+  const drain = memory ? { now: memory.now(), timeoutMs: memory.gracefulTerminationMs, since: memory.draining, wasTerminating: memory.terminating } : opts.drain;
+  const { operations, draining, terminating } = plan(desired, observed, { ...opts, drain });
   const result = await applyPlan(operations, kernel, log);
   if (memory) {
+    memory.draining = draining;
+    memory.terminating = terminating;
     memory.forget();
     if (result.failed.length === 0 && result.skipped === 0) {
       memory.sets = new Map(desired.sets.map((s) => [s.name, s]));

@@ -33,6 +33,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
     check: (v) => { if ((v as number) < 1000) throw new Error('must be at least 1s'); } },
   { key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' },
   { key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' },
+  { key: 'gracefulTerminationTimeout', flag: 'graceful-termination-timeout', doc: 'how long a TCP endpoint that vanished without a terminating phase may drain its open connections at weight 0',
+    type: 'duration', default: 15 * 60_000, meta: 'DURATION' },
   { key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false },
   { key: 'ipvsTcpTimeout', flag: 'ipvs-tcp-timeout', doc: 'IPVS timeout of idle TCP connections (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
   { key: 'ipvsTcpFinTimeout', flag: 'ipvs-tcpfin-timeout', doc: 'IPVS timeout of TCP connections after FIN (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
@@ -113,6 +115,7 @@ export const runCommand: Command = {
       minSyncPeriodMs: settings.minSyncPeriod as number,
       syncPeriodMs,
       serviceHealth: once ? undefined : new ServiceHealthServers(log),
+      gracefulTerminationMs: settings.gracefulTerminationTimeout as number,
     });
     const close = () => kernel.close();
 

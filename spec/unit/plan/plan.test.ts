@@ -8,6 +8,7 @@ import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
 import type { Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
 import { SyncMemory, syncOnce } from '../../../lib/sync/sync-once.js';
+import { FakeConntrack } from '../../../lib/kernel/conntrack/conntrack.js';
 import { applyPlan } from '../../../lib/sync/apply.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../../lib/kernel/ipset/save-format.js';
@@ -93,7 +94,8 @@ test('a UDP endpoint removed is deleted at once even with connections (#71514)',
   await sync(k, DNS);
   k.ipvs.setConnections(vs({ address: '10.96.0.53', port: 53, protocol: 'udp' }), rs('10.244.2.8', 53), 0, 5);
   const ops = await plan(k, [DNS[0]!, slice('dns-1', 'dns', ['10.244.1.7'], { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] })]);
-  assert.deepEqual(kinds(ops), ['delete-real-server']);
+  assert.deepEqual(kinds(ops), ['delete-real-server', 'delete-conntrack']);
+  assert.deepEqual((ops[1] as { filter: unknown }).filter, { protocol: 'udp', vip: '10.96.0.53', vport: 53, realServer: '10.244.2.8' }, 'its flows are dropped too');
 });
 
 test('a weight left at 0 by an earlier run is set back to 1 when the endpoint is ready (#92019)', async () => {
@@ -216,4 +218,54 @@ test('with the memory of a successful sync, the next sync reads neither ipset sa
   memory.forget();
   const full = await syncOnce(k, await desiredFor(k, WEB.slice(0, 1)), OPTS, log, memory);
   assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => `${(o as { family: number }).family} ${(o as { table: string }).table}`), ['4 nat']);
+});
+
+test('graceful termination: a listed terminating TCP endpoint drains at weight 0, is deleted when idle, or at once when it leaves its slice', async () => {
+  const k = fakeKernel();
+  const clock = { t: 1_000_000 };
+  const memory = new SyncMemory(60_000, () => clock.t);
+  const { log } = memoryLogger();
+  const vip = vs({ address: '10.96.0.10', port: 80 });
+  const run = async (objs: Obj[]) => syncOnce(k, await desiredFor(k, objs), OPTS, log, memory);
+  await run([svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])]);
+  k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 2, 0);
+  const terminating = [svc('web'), slice('web-1', 'web', ['10.244.1.5', { ip: '10.244.2.6', ready: false, serving: true, terminating: true }])];
+  const t1 = await run(terminating);
+  assert.deepEqual(t1.operations.map((o) => o.kind === 'update-real-server' ? `${o.rs.address} w${o.rs.weight} ${o.reason}` : o.kind), ['10.244.2.6 w0 terminating']);
+  clock.t += 10 * 60_000; // far past the timeout: a listed terminating endpoint has none
+  assert.deepEqual((await run(terminating)).operations, []);
+  // the pod is gone from the slice while connections are still open: deleted at once
+  const gone = await run([svc('web'), slice('web-1', 'web', ['10.244.1.5'])]);
+  assert.deepEqual(gone.operations.map((o) => o.kind === 'delete-real-server' ? `${o.rs.address} ${o.reason}` : o.kind), ['10.244.2.6 pod gone']);
+});
+
+test('graceful termination: an endpoint that vanishes without a terminating phase drains until idle or until the timeout', async () => {
+  const k = fakeKernel();
+  const clock = { t: 1_000_000 };
+  const memory = new SyncMemory(60_000, () => clock.t);
+  const { log } = memoryLogger();
+  const vip = vs({ address: '10.96.0.10', port: 80 });
+  const run = async (objs: Obj[]) => syncOnce(k, await desiredFor(k, objs), OPTS, log, memory);
+  await run([svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])]);
+  k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 1, 3);
+  const less = [svc('web'), slice('web-1', 'web', ['10.244.1.5'])];
+  assert.deepEqual((await run(less)).operations.map((o) => o.kind === 'update-real-server' ? o.reason : o.kind), ['draining']);
+  clock.t += 59_000;
+  assert.deepEqual((await run(less)).operations, [], 'within the timeout: still draining');
+  clock.t += 2_000;
+  const late = await run(less);
+  assert.deepEqual(late.operations.map((o) => o.kind === 'delete-real-server' ? o.reason : o.kind), ['graceful termination timeout']);
+  assert.doesNotMatch(k.ipvs.save(), /10\.244\.2\.6/);
+});
+
+test('a UDP virtual server that gets its first real server drops the flows created while it had none (#105192), and conntrack entries go through the adapter', async () => {
+  const k = fakeKernel();
+  const ct = new FakeConntrack();
+  const kernel = { ...k, conntrack: ct };
+  const { log } = memoryLogger();
+  await syncOnce(kernel, await desiredFor(k, [DNS[0]!]), OPTS, log);
+  ct.flows = [{ protocol: 'udp', vip: '10.96.0.53', vport: 53, realServer: '10.96.0.53' }, { protocol: 'udp', vip: '10.96.0.99', vport: 53, realServer: 'x' }];
+  const out = await syncOnce(kernel, await desiredFor(k, DNS), OPTS, log);
+  assert.deepEqual(kinds(out.operations), ['add-real-server', 'add-real-server', 'delete-conntrack']);
+  assert.deepEqual(ct.flows.map((f) => f.vip), ['10.96.0.99'], 'only the flows of that virtual server');
 });
