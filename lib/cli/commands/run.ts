@@ -11,7 +11,6 @@ import { openKernel } from '../../sync/open-kernel.js';
 import { runCleanup } from './cleanup.js';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../kernel/sysctl/sysctls.js';
 import { FileSource } from '../../sources/file-source.js';
-import { KubeSource, loadKubeConfig } from '../../sources/kube-source.js';
 import type { Source } from '../../sources/source.js';
 import { HealthState, healthHandler, metricsHandler } from '../../runner/health.js';
 import { closeServer, listen, parseBindAddress } from '../../runner/http.js';
@@ -97,9 +96,12 @@ export const runCommand: Command = {
 
     let source: Source;
     try {
-      source = settings.objects
-        ? new FileSource(settings.objects as string, log)
-        : new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
+      if (settings.objects) source = new FileSource(settings.objects as string, log);
+      else {
+        // Loaded only when needed: the API client is large and slow to load.
+        const { KubeSource, loadKubeConfig } = await import('../../sources/kube-source.js');
+        source = new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
+      }
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'no source of Services');
       kernel.close();
