@@ -45,38 +45,54 @@ export function buildDesiredState(snapshot: Snapshot, node: NodeFacts, config: M
 }
 
 function parseServices(objects: readonly unknown[], config: ModelConfig, problems: Problem[]): Service[] {
-  const out = new Map<string, Service>();
-  for (const [id, objs] of groupByName(objects)) {
-    const { namespace, name } = objectName(objs[0]);
-    if (objs.length > 1) { problems.push({ kind: 'Service', namespace, name, reason: `defined ${objs.length} times`, skipped: true }); continue; }
-    const r = parseService(objs[0], { scheduler: config.scheduler, proxyName: config.proxyName });
-    if (!r.ok) { problems.push({ kind: 'Service', namespace, name, reason: r.reason, skipped: true }); continue; }
-    if (!r.service.clusterIPs.some((ip) => config.families.includes(ipFamily(ip)))) {
-      problems.push({ kind: 'Service', namespace, name, reason: `no cluster IP of a family this node serves (IPv${config.families.join('/IPv')})`, skipped: true });
-      continue;
-    }
-    for (const w of r.warnings) problems.push({ kind: 'Service', namespace, name, reason: w, skipped: false });
-    out.set(id, { ...r.service, clusterIPs: r.service.clusterIPs.filter((ip) => config.families.includes(ipFamily(ip))) });
+  const out: Service[] = [];
+  for (const [, objs] of groupByName(objects)) {
+    const r = parseOneService(objs, config);
+    problems.push(...r.problems);
+    if (r.service) out.push(r.service);
   }
-  return [...out.values()];
+  return out;
+}
+
+/** One Service (all objects of one namespace/name): the Service, or the problems that skip it. */
+export function parseOneService(objs: readonly unknown[], config: ModelConfig): { service?: Service; problems: Problem[] } {
+  const { namespace, name } = objectName(objs[0]);
+  const skip = (reason: string) => ({ problems: [{ kind: 'Service' as const, namespace, name, reason, skipped: true }] });
+  if (objs.length > 1) return skip(`defined ${objs.length} times`);
+  const r = parseService(objs[0], { scheduler: config.scheduler, proxyName: config.proxyName });
+  if (!r.ok) return skip(r.reason);
+  if (!r.service.clusterIPs.some((ip) => config.families.includes(ipFamily(ip)))) {
+    return skip(`no cluster IP of a family this node serves (IPv${config.families.join('/IPv')})`);
+  }
+  return {
+    service: { ...r.service, clusterIPs: r.service.clusterIPs.filter((ip) => config.families.includes(ipFamily(ip))) },
+    problems: r.warnings.map((w) => ({ kind: 'Service' as const, namespace, name, reason: w, skipped: false })),
+  };
 }
 
 /** Slices by the Service (namespace/name) they belong to, each list sorted by slice name. */
 function parseSlices(objects: readonly unknown[], config: ModelConfig, problems: Problem[]): Map<string, EndpointSlice[]> {
   const out = new Map<string, EndpointSlice[]>();
   for (const [, objs] of groupByName(objects)) {
-    const { namespace, name } = objectName(objs[0]);
-    if (objs.length > 1) { problems.push({ kind: 'EndpointSlice', namespace, name, reason: `defined ${objs.length} times`, skipped: true }); continue; }
-    const r = parseEndpointSlice(objs[0], config.proxyName);
-    if (!r.ok) { problems.push({ kind: 'EndpointSlice', namespace, name, reason: r.reason, skipped: true }); continue; }
+    const r = parseOneSlice(objs, config);
+    problems.push(...r.problems);
+    if (!r.slice) continue;
     const key = `${r.slice.namespace}/${r.slice.service}`;
     out.set(key, [...(out.get(key) ?? []), r.slice]);
   }
   return out;
 }
 
+export function parseOneSlice(objs: readonly unknown[], config: ModelConfig): { slice?: EndpointSlice; problems: Problem[] } {
+  const { namespace, name } = objectName(objs[0]);
+  const skip = (reason: string) => ({ problems: [{ kind: 'EndpointSlice' as const, namespace, name, reason, skipped: true }] });
+  if (objs.length > 1) return skip(`defined ${objs.length} times`);
+  const r = parseEndpointSlice(objs[0], config.proxyName);
+  return r.ok ? { slice: r.slice, problems: [] } : skip(r.reason);
+}
+
 /** Objects grouped by namespace/name, in name order: input order never matters. */
-function groupByName(objects: readonly unknown[]): Array<[string, unknown[]]> {
+export function groupByName(objects: readonly unknown[]): Array<[string, unknown[]]> {
   const groups = new Map<string, unknown[]>();
   for (const o of objects) {
     const id = serviceId(objectName(o));

@@ -2,7 +2,8 @@
 // the health and metrics that report on it. Data flows one way: source -> snapshot -> desired
 // state -> plan -> kernel.
 import type { Logger } from '../log.js';
-import { buildDesiredState, type ModelConfig } from '../model/build.js';
+import type { ModelConfig } from '../model/build.js';
+import { ModelCache } from '../model/model-cache.js';
 import type { DesiredState, Problem } from '../model/desired-state.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
@@ -40,6 +41,7 @@ export class Proxy {
   private syncedOnce = false;
   private lastDesired: DesiredState | undefined;
   private readonly memory: SyncMemory;
+  private readonly model = new ModelCache();
 
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
@@ -57,6 +59,9 @@ export class Proxy {
 
   /** The desired state of the last sync (for status displays). */
   desired(): DesiredState | undefined { return this.lastDesired; }
+
+  /** A full resync as soon as allowed (SIGUSR1). */
+  resync(): void { this.loop.trigger('periodic'); }
 
   /** One sync now, outside the loop (--once). */
   syncNow(): Promise<boolean> { return this.sync('change'); }
@@ -91,7 +96,7 @@ export class Proxy {
         addresses: await this.o.kernel.links.listLocalAddresses(),
         primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
       };
-      const desired = buildDesiredState(this.o.source.snapshot(), node, this.o.config);
+      const desired = this.model.build(this.o.source.snapshot(), node, this.o.config);
       this.lastDesired = desired;
       this.report(desired.problems);
       // A periodic resync reads everything from the kernel again: changes made behind our back
@@ -113,7 +118,7 @@ export class Proxy {
         metrics.lastSync.set(Date.now() / 1000);
         const now = Date.now();
         for (const at of programmed) metrics.programming.observe(Math.max(0, now - at) / 1000);
-        if (operations.length > 0 || !this.syncedOnce) log.info(summary, 'synced');
+        if (operations.length > 0 || !this.syncedOnce || reason === 'periodic') log.info(summary, 'synced');
         else log.debug(summary, 'synced, nothing to change');
         this.syncedOnce = true;
       } else {

@@ -8,6 +8,7 @@ import { KUBE_IPVS0 } from '../kernel/links/types.js';
 import type { Table } from '../kernel/iptables/types.js';
 import { tableKey, type ObservedState, type ObservedVirtualServer } from '../plan/observed-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
+import type { VirtualServer } from '../kernel/ipvs/types.js';
 import type { Kernel } from './kernel.js';
 
 const TABLES: readonly Table[] = ['nat', 'filter'];
@@ -17,11 +18,13 @@ export interface ObserveOptions {
   readonly knownSets?: ReadonlyMap<string, SetState>;
   /** tables known to hold the desired rules: not read */
   readonly verifiedTables?: ReadonlySet<string>;
+  /** only these virtual servers (known to exist) are read, with their real servers: no full dump */
+  readonly onlyVirtualServers?: readonly VirtualServer[];
 }
 
 export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
   const virtualServers: ObservedVirtualServer[] = [];
-  for (const vs of await kernel.ipvs.listVirtualServers()) {
+  for (const vs of opts.onlyVirtualServers ?? await kernel.ipvs.listVirtualServers()) {
     try {
       virtualServers.push({ vs, realServers: await kernel.ipvs.listRealServers(vs) });
     } catch (e) {

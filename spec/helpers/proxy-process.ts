@@ -30,6 +30,10 @@ export class ProxyProcess {
     }
   }
 
+  get pid(): number { return this.child.pid ?? 0; }
+
+  signal(sig: NodeJS.Signals): void { this.child.kill(sig); }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill(signal);
     return this.exited;

@@ -144,8 +144,12 @@ export const runCommand: Command = {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
+    // SIGUSR1: a full resync now (reads everything back from the kernel), e.g. after manual changes.
+    const onUsr1 = () => { log.info('SIGUSR1: full resync'); proxy.resync(); };
+    process.on('SIGUSR1', onUsr1);
     await proxy.start();
     const signal = await stopped;
+    process.off('SIGUSR1', onUsr1);
     log.info({ signal }, 'stopping; the kernel state stays in place');
     await proxy.stop();
     for (const s of servers) await closeServer(s);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildDesiredState } from '../../../lib/model/build.js';
+import { ModelCache } from '../../../lib/model/model-cache.js';
 import type { DesiredState } from '../../../lib/model/desired-state.js';
 import { CONFIG, NODE } from '../../helpers/objects.js';
 
@@ -104,4 +105,24 @@ test('model property: every virtual server has a bound address or is a NodePort 
     const ips = [...d.sets.filter((s) => s.name.endsWith('IPVS-IPS')).flatMap((s) => [...s.members])].sort();
     assert.deepEqual(ips, [...d.boundAddresses].sort());
   }), { numRuns: 500 });
+});
+
+test('model property: the incremental model (ModelCache) gives exactly the full model\'s state, across changing snapshots', () => {
+  const split = (objs: readonly unknown[]) => ({
+    services: objs.filter((o) => (o as { kind?: unknown } | null)?.kind !== 'EndpointSlice'),
+    endpointSlices: objs.filter((o) => (o as { kind?: unknown } | null)?.kind === 'EndpointSlice'),
+  });
+  let reused = 0;
+  fc.assert(fc.property(
+    fc.array(fc.oneof(validService, validSlice, validSlice, service, slice), { maxLength: 10 }),
+    fc.array(fc.tuple(fc.boolean(), fc.oneof(validService, validSlice)), { maxLength: 10 }),
+    (first, edits) => {
+      const cache = new ModelCache();
+      assert.equal(plain(cache.build(split(first), NODE, CONFIG)), plain(run(first)));
+      // the next snapshot keeps some objects as they were (same references) and replaces or adds others
+      const next = first.map((o, i) => (edits[i]?.[0] ? edits[i]![1] : o)).concat(edits.slice(first.length).map((e) => e[1]));
+      assert.equal(plain(cache.build(split(next), NODE, CONFIG)), plain(run(next)));
+      if (cache.recomputed < split(next).services.length) reused++;
+    }), { numRuns: 1000 });
+  assert.ok(reused > 50, `cached states reused in only ${reused} runs`);
 });

@@ -9,6 +9,7 @@ import type { Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
 import { SyncMemory, syncOnce } from '../../../lib/sync/sync-once.js';
 import { FakeConntrack } from '../../../lib/kernel/conntrack/conntrack.js';
+import { ModelCache } from '../../../lib/model/model-cache.js';
 import { applyPlan } from '../../../lib/sync/apply.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../../lib/kernel/ipset/save-format.js';
@@ -268,4 +269,27 @@ test('a UDP virtual server that gets its first real server drops the flows creat
   const out = await syncOnce(kernel, await desiredFor(k, DNS), OPTS, log);
   assert.deepEqual(kinds(out.operations), ['add-real-server', 'add-real-server', 'delete-conntrack']);
   assert.deepEqual(ct.flows.map((f) => f.vip), ['10.96.0.99'], 'only the flows of that virtual server');
+});
+
+test('with the incremental model and sync memory, a change reads back and plans only the changed Service\'s virtual servers', async () => {
+  const k = fakeKernel();
+  const memory = new SyncMemory();
+  const model = new ModelCache();
+  const { log } = memoryLogger();
+  const node = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
+  const objs: Obj[] = [];
+  for (let i = 0; i < 50; i++) objs.push(svc(`s${i}`, { clusterIPs: [`10.96.1.${i}`] }), slice(`s${i}-1`, `s${i}`, [`10.244.1.${i}`]));
+  const build = (o: Obj[]) => model.build({ services: o.filter((x) => x.kind === 'Service'), endpointSlices: o.filter((x) => x.kind === 'EndpointSlice') }, node, CONFIG);
+  await syncOnce(k, build(objs), OPTS, log, memory);
+  const changed = [...objs];
+  changed[7] = slice('s3-1', 's3', ['10.244.1.3', '10.244.9.9']); // Service s3 gains an endpoint
+  k.ipvs.calls.length = 0;
+  const out = await syncOnce(k, build(changed), OPTS, log, memory);
+  assert.equal(model.recomputed, 1);
+  assert.deepEqual(k.ipvs.calls, ['list real servers of TCP 10.96.1.3:80', 'add real server 10.244.9.9:8080 to TCP 10.96.1.3:80'], 'no full dump, one virtual server read');
+  assert.deepEqual(kinds(out.operations), ['add-real-server']);
+  memory.forget(); // a full resync reads everything again
+  k.ipvs.calls.length = 0;
+  await syncOnce(k, build(changed), OPTS, log, memory);
+  assert.equal(k.ipvs.calls.filter((c) => c.startsWith('list real servers')).length, 50);
 });
