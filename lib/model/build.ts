@@ -147,13 +147,14 @@ export function assemble(states: readonly ServiceState[], config: ModelConfig, p
   });
   return {
     families: config.families,
-    virtualServers: [...vss.values()].sort((a, b) => cmp(vsKey(a.vs), vsKey(b.vs))),
+    // sorted by their map keys (vsKey), computed once each rather than in every comparison
+    virtualServers: [...vss.entries()].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]),
     boundAddresses: [...bound].sort(),
     sets,
     iptables,
     healthChecks: states.flatMap((s) => (s.healthCheck ? [s.healthCheck] : [])),
     services: summaries,
-    problems: allProblems.sort((a, b) => cmp(`${a.kind} ${a.namespace}/${a.name} ${a.reason}`, `${b.kind} ${b.namespace}/${b.name} ${b.reason}`)),
+    problems: allProblems.map((p) => [`${p.kind} ${p.namespace}/${p.name} ${p.reason}`, p] as const).sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]),
   };
 }
 

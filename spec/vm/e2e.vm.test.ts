@@ -201,7 +201,8 @@ test('VM e2e 11: SIGTERM stops the proxy with status 0 and leaves traffic flowin
     for (const o of objects()) api.apply(o);
     proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(`${file}.kubeconfig`, url), '--node-name', 'node-a', '--cluster-cidr', '10.244.0.0/16',
       '--min-sync-period', `${MIN_SYNC_MS}ms`, '--healthz-bind-address', '127.0.0.1:10256', '--metrics-bind-address', '']);
-    await proxy.waitForLog((l) => l.msg === 'synced', 60_000);
+    // loading the API client takes tens of seconds under software emulation
+    await proxy.waitForLog((l) => l.msg === 'synced', 180_000);
     const b1 = cluster.pod('b1');
     api.apply(svc('from-api', { clusterIPs: ['10.96.0.60'] }));
     api.apply(slice('from-api-1', 'from-api', [ep(b1)]));

@@ -1,0 +1,155 @@
+// The benchmark. `--pure`: the model and plan in-process with the fake kernel (no VM).
+// Otherwise (inside the VM): for each size, the floor (ipvsadm -R + ipset restore of the same
+// state), then the proxy as a process fed by a list/watch API server: cold sync, 100 incremental
+// endpoint changes, an idle full resync, peak RSS. Prints a table; the last line is the JSON.
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate, changeTarget, slice } from './generate.js';
+import { buildDesiredState, PROXY_NAME, type ModelConfig } from '../../lib/model/build.js';
+import { ModelCache } from '../../lib/model/model-cache.js';
+import { planSync } from '../../lib/plan/plan.js';
+import { EMPTY_OBSERVED } from '../../lib/plan/observed-state.js';
+import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
+import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
+import { vs } from '../../spec/helpers/ipvs-conformance.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const quick = args.includes('--quick');
+const sizes = (opt('sizes') ?? (quick ? '1000' : '1000,10000,30000')).split(',').map(Number);
+const M = Number(opt('endpoints') ?? 10);
+const CHANGES = Number(opt('changes') ?? 100);
+const CONFIG: ModelConfig = { scheduler: 'rr', proxyName: PROXY_NAME, families: [4, 6], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: ['10.128.0.0/9'], masqueradeBit: 14 };
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+async function pure(): Promise<void> {
+  const out = [];
+  const node = { name: 'node-a', labels: {}, addresses: [{ address: '192.168.100.1', family: 4 as const, prefixLength: 24, link: 'eth0' }], primaryAddresses: [] };
+  for (const n of sizes) {
+    const g = generate(n, M);
+    const snap = { services: g.services, endpointSlices: g.slices };
+    let t = performance.now();
+    const desired = buildDesiredState(snap, node, CONFIG);
+    const modelMs = performance.now() - t;
+    t = performance.now();
+    const ops = planSync(desired, EMPTY_OBSERVED, { excludeCidrs: [] });
+    const planMs = performance.now() - t;
+    const cache = new ModelCache();
+    cache.build(snap, node, CONFIG);
+    const inc: number[] = [];
+    for (let c = 0; c < 20; c++) {
+      const i = (c * 7919) % n;
+      const slices = [...g.slices];
+      const at = slices.findIndex((s) => (s as { metadata: { name: string } }).metadata.name === `svc-${i}-v4`);
+      slices[at] = slice(i, M, c % 2 === 0 ? 1 : 0);
+      t = performance.now();
+      cache.build({ services: g.services, endpointSlices: slices }, node, CONFIG);
+      inc.push(performance.now() - t);
+    }
+    const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: ops.length, modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalModelP50Ms: r1(pct(inc, 0.5)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
+    say(`pure  N=${n}: model ${row.modelMs} ms, plan from empty ${row.planFromEmptyMs} ms (${row.operations} operations), incremental model p50 ${row.incrementalModelP50Ms} ms, RSS ${row.rssMB} MB`);
+    out.push(row);
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+async function inVm(): Promise<void> {
+  const { resetKernel } = await import('../../spec/helpers/real-kernel.js');
+  const { exec, run } = await import('../../spec/helpers/exec.js');
+  const { FakeApiServer } = await import('../../spec/helpers/fake-apiserver.js');
+  const { ProxyProcess, until } = await import('../../spec/helpers/proxy-process.js');
+  const { NetlinkIpvs } = await import('../../lib/kernel/ipvs/netlink-ipvs.js');
+  const { RtnetlinkLinks } = await import('../../lib/kernel/links/rtnetlink-links.js');
+  const results = [];
+  await resetKernel();
+  await exec('ip', ['link', 'del', 'bench0']);
+  await run('ip', 'link', 'add', 'bench0', 'type', 'dummy');
+  await run('ip', 'addr', 'add', '192.168.100.1/24', 'dev', 'bench0');
+  const ipvs = await NetlinkIpvs.open();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    for (const n of sizes) {
+      say(`--- N=${n} services × ${M} endpoints`);
+      const g = generate(n, M);
+      const links = new RtnetlinkLinks();
+      const node = { name: 'node-a', labels: {}, addresses: await links.listLocalAddresses(), primaryAddresses: [] };
+      links.close();
+      const desired = buildDesiredState({ services: g.services, endpointSlices: g.slices }, node, CONFIG);
+      const realServers = desired.virtualServers.reduce((a, d) => a + d.realServers.length, 0);
+      say(`    ${desired.virtualServers.length} virtual servers, ${realServers} real servers, ${desired.sets.reduce((a, s) => a + s.members.size, 0)} set members`);
+
+      // The floor: the kernel tools restoring the same IPVS table and sets from prepared files.
+      await resetKernel();
+      const ipvsadmText = formatIpvsadmSave(desired.virtualServers);
+      const ipsetText = formatIpsetSave(desired.sets);
+      let t = performance.now();
+      const a = await exec('ipvsadm', ['-R'], { input: ipvsadmText });
+      const ipvsadmMs = performance.now() - t;
+      t = performance.now();
+      const b = await exec('ipset', ['restore'], { input: ipsetText });
+      const ipsetMs = performance.now() - t;
+      if (a.code !== 0 || b.code !== 0) throw new Error(`floor restore failed: ${a.stderr} ${b.stderr}`);
+      const floorMs = ipvsadmMs + ipsetMs;
+      say(`    floor: ipvsadm -R ${Math.round(ipvsadmMs)} ms + ipset restore ${Math.round(ipsetMs)} ms = ${Math.round(floorMs)} ms`);
+      await resetKernel();
+
+      const api = new FakeApiServer();
+      const url = await api.start();
+      for (const o of [...g.services, ...g.slices]) api.apply(o);
+      const proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(join(dir, `kc-${n}`), url), '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
+        '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', '']);
+      try {
+        const spawned = performance.now();
+        const cold = await proxy.waitForLog((l) => l.msg === 'synced', 3_600_000);
+        const coldWallMs = performance.now() - spawned;
+        const coldSyncMs = cold.ms as number;
+        const programmed = (await ipvs.listVirtualServers()).length;
+        say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${desired.virtualServers.length} virtual servers in the kernel`);
+
+        const lat: number[] = [];
+        const syncMs: number[] = [];
+        for (let c = 0; c < CHANGES; c++) {
+          const i = ((c >> 1) * 7919) % n;
+          const add = c % 2 === 0;
+          const { vip, endpoint } = changeTarget(i, M);
+          const from = proxy.logs.length;
+          t = performance.now();
+          api.apply(slice(i, M, add ? 1 : 0));
+          await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
+          lat.push(performance.now() - t);
+          const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
+          syncMs.push(log.ms as number);
+        }
+        say(`    incremental (${CHANGES} changes): event to kernel p50 ${Math.round(pct(lat, 0.5))} ms, p99 ${Math.round(pct(lat, 0.99))} ms; sync p50 ${pct(syncMs, 0.5)} ms, p99 ${pct(syncMs, 0.99)} ms`);
+
+        const from = proxy.logs.length;
+        proxy.signal('SIGUSR1');
+        const idle = await proxy.waitForLog((l) => l.msg === 'synced' && l.reason === 'periodic', 3_600_000, from);
+        say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations)`);
+        const status = readFileSync(`/proc/${proxy.pid}/status`, 'utf8');
+        const rssMB = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+        say(`    peak RSS ${rssMB} MB`);
+        results.push({
+          services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
+          incrementalP50Ms: Math.round(pct(lat, 0.5)), incrementalP99Ms: Math.round(pct(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
+          detail: { virtualServers: desired.virtualServers.length, realServers, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
+            incrementalSyncP50Ms: pct(syncMs, 0.5), incrementalSyncP99Ms: pct(syncMs, 0.99) },
+        });
+      } finally {
+        await proxy.stop();
+        await api.stop();
+        await resetKernel();
+      }
+    }
+  } finally {
+    ipvs.close();
+    await exec('ip', ['link', 'del', 'bench0']);
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+(args.includes('--pure') ? pure() : inVm()).then(() => process.exit(0), (e: Error) => { say(`bench failed: ${e.stack ?? e.message}`); process.exit(1); });
