@@ -66,21 +66,25 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   if (adds.script) ops.push({ kind: 'ipset-restore', phase: 'add', script: adds.script });
 
   const have = new Map(observed.virtualServers.map((o) => [vsKey(o.vs), o]));
+  // Virtual servers first, then real servers: each group runs as one batch (many requests in flight).
+  const vsOps: Operation[] = [];
+  const rsOps: Operation[] = [];
+  const afterRs: Operation[] = [];
   for (const d of desired.virtualServers) {
     const cur = have.get(vsKey(d.vs));
     const service = d.service;
     if (!cur) {
-      ops.push({ kind: 'add-virtual-server', vs: d.vs, service });
-      for (const rs of d.realServers) ops.push({ kind: 'add-real-server', vs: d.vs, rs, service });
+      vsOps.push({ kind: 'add-virtual-server', vs: d.vs, service });
+      for (const rs of d.realServers) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
       continue;
     }
-    if (!sameVirtualServer(cur.vs, d.vs)) ops.push({ kind: 'update-virtual-server', vs: d.vs, service });
+    if (!sameVirtualServer(cur.vs, d.vs)) vsOps.push({ kind: 'update-virtual-server', vs: d.vs, service });
     const curRs = new Map(cur.realServers.map((r) => [rsKey(r), r]));
     const want = new Set(d.realServers.map(rsKey));
     for (const rs of d.realServers) {
       const c = curRs.get(rsKey(rs));
-      if (!c) ops.push({ kind: 'add-real-server', vs: d.vs, rs, service });
-      else if (!sameRealServer(c, rs)) ops.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
+      if (!c) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
+      else if (!sameRealServer(c, rs)) rsOps.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
     }
     const terminating = new Set(d.terminating.map(rsKey));
     for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
@@ -108,9 +112,10 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     // A UDP/SCTP virtual server that had no real server gets its first ones: flows created
     // meanwhile point nowhere and would stay stuck (#105192).
     if (protocol !== 'tcp' && cur.realServers.length === 0 && d.realServers.length > 0) {
-      ops.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
+      afterRs.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
     }
   }
+  ops.push(...vsOps, ...rsOps, ...afterRs);
 
   const bound = new Set(observed.link.addresses);
   for (const a of desired.boundAddresses) if (!bound.has(a)) ops.push({ kind: 'bind-address', link: KUBE_IPVS0, address: a });

@@ -25,6 +25,12 @@ const ALREADY_DONE: Partial<Record<OperationKind, readonly string[]>> = {
   'delete-real-server': ['ENOENT', 'ESRCH'],
 };
 
+/** Kinds whose operations are independent of each other within a run of the same kind. */
+const BATCHED: ReadonlySet<OperationKind> = new Set(['add-virtual-server', 'update-virtual-server', 'delete-virtual-server',
+  'add-real-server', 'update-real-server', 'delete-real-server', 'bind-address', 'unbind-address']);
+/** Requests in flight per batch (the netlink channel bounds its own queue as well). */
+const BATCH = 64;
+
 export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: Logger): Promise<ApplyResult> {
   let applied = 0;
   const failed: Array<{ op: Operation; error: Error }> = [];
@@ -34,28 +40,45 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
     if (ok) c.ok++; else c.failed++;
     byKind.set(k, c);
   };
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i]!;
+  /** One operation; resolves false when it failed. */
+  const one = async (op: Operation): Promise<boolean> => {
     const service = 'service' in op && op.service ? { service: op.service } : {};
     try {
       await run(op, kernel);
       applied++;
       count(op.kind, true);
-      log.debug({ ...service, op: op.kind }, describe(op));
+      if (log.debug()) log.debug({ ...service, op: op.kind }, describe(op));
+      return true;
     } catch (e) {
       if (isKernelError(e) && ALREADY_DONE[op.kind]?.includes((e as KernelError).code)) {
         applied++;
         count(op.kind, true);
-        continue;
+        return true;
       }
       const error = e instanceof Error ? e : new Error(String(e));
       failed.push({ op, error });
       count(op.kind, false);
       log.error({ ...service, op: op.kind, err: error.message }, `failed: ${describe(op)}`);
-      if (isCritical(op)) {
-        log.warn({ skipped: ops.length - i - 1 }, 'stopping this sync: later operations depend on the failed one');
-        return { applied, failed, skipped: ops.length - i - 1, byKind };
-      }
+      return false;
+    }
+  };
+  let i = 0;
+  while (i < ops.length) {
+    const op = ops[i]!;
+    if (BATCHED.has(op.kind)) {
+      // A run of one kind: up to BATCH requests in flight, so a sync of thousands of virtual
+      // servers is not thousands of round trips in a row.
+      let end = i;
+      while (end < ops.length && ops[end]!.kind === op.kind) end++;
+      for (let at = i; at < end; at += BATCH) await Promise.all(ops.slice(at, Math.min(end, at + BATCH)).map(one));
+      i = end;
+      continue;
+    }
+    const ok = await one(op);
+    i++;
+    if (!ok && isCritical(op)) {
+      log.warn({ skipped: ops.length - i }, 'stopping this sync: later operations depend on the failed one');
+      return { applied, failed, skipped: ops.length - i, byKind };
     }
   }
   return { applied, failed, skipped: 0, byKind };

@@ -8,7 +8,7 @@ import { KUBE_IPVS0 } from '../kernel/links/types.js';
 import type { Table } from '../kernel/iptables/types.js';
 import { tableKey, type ObservedState, type ObservedVirtualServer } from '../plan/observed-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
-import type { VirtualServer } from '../kernel/ipvs/types.js';
+import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import type { Kernel } from './kernel.js';
 
 const TABLES: readonly Table[] = ['nat', 'filter'];
@@ -24,7 +24,11 @@ export interface ObserveOptions {
 
 export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
   const virtualServers: ObservedVirtualServer[] = [];
-  for (const vs of opts.onlyVirtualServers ?? await kernel.ipvs.listVirtualServers()) {
+  const vss = opts.onlyVirtualServers ?? await kernel.ipvs.listVirtualServers();
+  // A full read takes all destinations at once when the adapter can (one read, not one dump each).
+  const all = !opts.onlyVirtualServers && kernel.ipvs.listAllRealServers ? await kernel.ipvs.listAllRealServers() : undefined;
+  for (const vs of vss) {
+    if (all) { virtualServers.push({ vs, realServers: all.get(vsKey(vs)) ?? [] }); continue; }
     try {
       virtualServers.push({ vs, realServers: await kernel.ipvs.listRealServers(vs) });
     } catch (e) {

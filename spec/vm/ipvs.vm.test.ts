@@ -8,7 +8,7 @@ import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { NetlinkChannel } from '../../lib/kernel/netlink/channel.js';
 import { NETLINK_GENERIC, resolveFamilyLoading } from '../../lib/kernel/netlink/genl.js';
-import type { Ipvs } from '../../lib/kernel/ipvs/types.js';
+import { vsKey, type Ipvs, type RealServerStatus } from '../../lib/kernel/ipvs/types.js';
 import { ipvsConformance, rs, vs, SAMPLE } from '../helpers/ipvs-conformance.js';
 import { exec, run } from '../helpers/exec.js';
 import { withNetns } from '../helpers/netns.js';
@@ -122,5 +122,24 @@ test('netlink IPVS (VM): a missing generic netlink family is a clear error namin
       /resolve generic netlink family NOSUCHFAMILY: ENOENT \(the ip_vs_nosuch kernel module is missing or cannot be loaded; modprobe ip_vs_nosuch failed/);
   } finally {
     channel.close();
+  }
+});
+
+test('netlink IPVS (VM): one read of /proc/net/ip_vs gives the same real servers and counters as a netlink dump per virtual server', async () => {
+  const ipvs = await NetlinkIpvs.open();
+  try {
+    for (const e of SAMPLE) {
+      await ipvs.addVirtualServer(e.vs);
+      for (const r of e.rs) await ipvs.addRealServer(e.vs, r);
+    }
+    const all = await ipvs.listAllRealServers();
+    for (const v of await ipvs.listVirtualServers()) {
+      const strip = (rs: RealServerStatus[]) => rs.map((r) => ({ ...r, persistentConnections: 0 })).sort((a, b) => a.address.localeCompare(b.address));
+      assert.deepEqual(strip(all.get(vsKey(v)) ?? []), strip(await ipvs.listRealServers(v)), vsKey(v));
+    }
+    assert.equal(all.size, SAMPLE.length);
+  } finally {
+    await clearAll(ipvs);
+    ipvs.close();
   }
 });

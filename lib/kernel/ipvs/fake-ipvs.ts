@@ -79,6 +79,11 @@ export class FakeIpvs implements Ipvs {
     if (!e.dests.delete(rsKey(rs))) throw new KernelError('ENOENT', op, obj);
   }
 
+  async listAllRealServers(): Promise<Map<string, RealServerStatus[]>> {
+    this.calls.push('list all real servers');
+    return new Map([...this.table].map(([k, e]) => [k, [...e.dests.values()]]));
+  }
+
   close(): void {}
 
   /** Test hook: the connection counters the kernel would report. */

@@ -4,6 +4,7 @@ import { NetlinkChannel, type ChannelOptions } from '../netlink/channel.js';
 import { NETLINK_GENERIC, genlHeader, genlPayload, resolveFamilyLoading } from '../netlink/genl.js';
 import { be16, nested, parseAttributes, readString, str, u16, u32, attr } from '../netlink/attributes.js';
 import { KernelError } from '../errors.js';
+import { readProcIpVs } from './proc-ip-vs.js';
 import { afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes, type IpFamily } from '../../net/address.js';
 import {
   FORWARD_METHODS, PROTOCOL_NUMBERS, SvcFlags, rsKey, vsKey,
@@ -88,6 +89,11 @@ export class NetlinkIpvs implements Ipvs {
 
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void> {
     return this.send(Cmd.DEL_DEST, [serviceAttr(vs, false), destAttr(rs, false)], 'delete real server', `${rsKey(rs)} of ${vsKey(vs)}`);
+  }
+
+  /** One read of /proc/net/ip_vs (this network namespace's table). */
+  listAllRealServers(): Promise<Map<string, RealServerStatus[]>> {
+    return readProcIpVs();
   }
 
   async setTimeouts(t: IpvsTimeouts): Promise<void> {

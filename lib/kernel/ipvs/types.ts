@@ -81,5 +81,7 @@ export interface Ipvs {
   addRealServer(vs: VirtualServerKey, rs: RealServer): Promise<void>;
   updateRealServer(vs: VirtualServerKey, rs: RealServer): Promise<void>;
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void>;
+  /** Every real server of every virtual server at once, by vsKey (when the implementation can). */
+  listAllRealServers?(): Promise<Map<string, RealServerStatus[]>>;
   close(): void;
 }

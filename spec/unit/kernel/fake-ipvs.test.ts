@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIpvs } from '../../../lib/kernel/ipvs/fake-ipvs.js';
+import { parseProcIpVs } from '../../../lib/kernel/ipvs/proc-ip-vs.js';
 import { ipvsConformance, rs, vs, SAMPLE } from '../../helpers/ipvs-conformance.js';
 import { SvcFlags } from '../../../lib/kernel/ipvs/types.js';
 
@@ -44,4 +45,27 @@ test('fake IPVS reports the connection counters a test sets', async () => {
   const [d] = await ipvs.listRealServers(v);
   assert.equal(d?.activeConnections, 3);
   assert.equal(d?.inactiveConnections, 5);
+});
+
+test('/proc/net/ip_vs text: every real server with weight and counters, IPv4 and IPv6, by virtual server', () => {
+  const text = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn',
+    'TCP  0A600001:01BB rr ',
+    '  -> C0A8010A:192B      Masq    1      3          7         ',
+    '  -> C0A8010B:192B      Masq    0      0          1         ',
+    'UDP  0A60000A:0035 lc persistent 300 FFFFFFFF',
+    'TCP  [fd00:0010:0096:0000:0000:0000:0000:0001]:01BB rr ',
+    '  -> [fd00:0010:0244:0001:0000:0000:0000:0005]:20FB      Masq    2      0          0         ',
+    'FWM  00000001 rr ',
+    '  -> 0A000001:0000      Route   1      0          0         ',
+    '',
+  ].join('\n');
+  const all = parseProcIpVs(text);
+  assert.deepEqual([...all.keys()], ['TCP 10.96.0.1:443', 'UDP 10.96.0.10:53', 'TCP [fd00:10:96::1]:443']);
+  assert.deepEqual(all.get('TCP 10.96.0.1:443')!.map((r) => [r.address, r.port, r.weight, r.activeConnections, r.inactiveConnections, r.forward]),
+    [['192.168.1.10', 6443, 1, 3, 7, 'masq'], ['192.168.1.11', 6443, 0, 0, 1, 'masq']]);
+  assert.deepEqual(all.get('UDP 10.96.0.10:53'), []);
+  assert.deepEqual(all.get('TCP [fd00:10:96::1]:443')!.map((r) => [r.address, r.port, r.weight]), [['fd00:10:244:1::5', 8443, 2]]);
 });
