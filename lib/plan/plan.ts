@@ -115,7 +115,10 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
       afterRs.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
     }
   }
-  ops.push(...vsOps, ...rsOps, ...afterRs);
+  // (concat, not push(...): a cold sync has hundreds of thousands of operations)
+  const body = ops.concat(vsOps, rsOps, afterRs);
+  ops.length = 0;
+  for (const o of body) ops.push(o);
 
   const bound = new Set(observed.link.addresses);
   for (const a of desired.boundAddresses) if (!bound.has(a)) ops.push({ kind: 'bind-address', link: KUBE_IPVS0, address: a });

@@ -122,14 +122,14 @@ export class Proxy {
         else log.debug(summary, 'synced, nothing to change');
         this.syncedOnce = true;
       } else {
-        this.pendingChanges.push(...programmed);
+        this.pendingChanges = programmed.concat(this.pendingChanges);
         log.warn(summary, 'sync incomplete; retrying');
       }
       metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
       return ok;
     } catch (e) {
       this.memory.forget();
-      this.pendingChanges.push(...programmed);
+      this.pendingChanges = programmed.concat(this.pendingChanges);
       metrics.syncs.inc({ result: 'failed' });
       log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');
       return false;

@@ -126,7 +126,8 @@ export function restoreInput(rules: TableRules, saved: string): string {
   for (const j of JUMP_RULES) {
     if (j.table === rules.table && !present.has(jumpRuleText(j))) lines.push(jumpRuleText(j).replace(/^-A (\S+)/, '-I $1 1'));
   }
-  lines.push(...rules.rules, 'COMMIT');
+  for (const r of rules.rules) lines.push(r);
+  lines.push('COMMIT');
   return `${lines.join('\n')}\n`;
 }
 
