@@ -56,7 +56,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   const timeoutMs = opts.drain?.timeoutMs ?? DEFAULT_GRACEFUL_TERMINATION_MS;
   const draining = new Map<string, number>();
   const terminatingAll = new Set<string>();
-  const ops: Operation[] = [];
+  let ops: Operation[] = [];
   const removals: Operation[] = [];
   const owner = ownership(observed, opts.excludeCidrs);
 
@@ -116,9 +116,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     }
   }
   // (concat, not push(...): a cold sync has hundreds of thousands of operations)
-  const body = ops.concat(vsOps, rsOps, afterRs);
-  ops.length = 0;
-  for (const o of body) ops.push(o);
+  ops = ops.concat(vsOps, rsOps, afterRs);
 
   const bound = new Set(observed.link.addresses);
   for (const a of desired.boundAddresses) if (!bound.has(a)) ops.push({ kind: 'bind-address', link: KUBE_IPVS0, address: a });
@@ -140,7 +138,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
 
   const removeScript = buildSyncScript(desired.sets, adds.after, { rebuildAll: opts.rebuildSets }).script;
   if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
-  return { operations: [...ops, ...removals], draining, terminating: terminatingAll };
+  return { operations: ops.concat(removals), draining, terminating: terminatingAll };
 }
 
 function sameRealServer(a: RealServer, b: RealServer): boolean {

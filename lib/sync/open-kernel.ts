@@ -6,6 +6,7 @@ import { IpsetCli } from '../kernel/ipset/ipset-cli.js';
 import { IptablesCli } from '../kernel/iptables/iptables-cli.js';
 import { ConntrackCli } from '../kernel/conntrack/conntrack.js';
 import type { Kernel } from './kernel.js';
+import type { Logger } from '../log.js';
 
 export interface OpenKernel extends Kernel {
   readonly ipvs: NetlinkIpvs;
@@ -29,5 +30,15 @@ export async function openKernel(): Promise<OpenKernel> {
     ipvs.close();
     links.close();
     throw e;
+  }
+}
+
+/** openKernel for a command: on failure the reason is logged as fatal and undefined returned. */
+export async function openKernelOrLog(log: Logger): Promise<OpenKernel | undefined> {
+  try {
+    return await openKernel();
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'cannot open the kernel interfaces');
+    return undefined;
   }
 }

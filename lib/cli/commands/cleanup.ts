@@ -5,7 +5,7 @@ import type { OptionSpec } from '../options.js';
 import { MODEL_OPTIONS } from '../options-model.js';
 import type { IpFamily } from '../../net/address.js';
 import { applyCleanup, describeCleanup, planCleanup } from '../../cleanup/cleanup.js';
-import { openKernel } from '../../sync/open-kernel.js';
+import { openKernelOrLog } from '../../sync/open-kernel.js';
 
 const pick = (key: string) => MODEL_OPTIONS.find((o) => o.key === key)!;
 
@@ -16,13 +16,8 @@ export const CLEANUP_OPTIONS: readonly OptionSpec[] = [
 ];
 
 export async function runCleanup({ settings, stdout, log }: CommandContext): Promise<number> {
-  let kernel;
-  try {
-    kernel = await openKernel();
-  } catch (e) {
-    log.fatal({ err: (e as Error).message }, 'cannot open the kernel interfaces');
-    return 1;
-  }
+  const kernel = await openKernelOrLog(log);
+  if (!kernel) return 1;
   try {
     const families = [...new Set((settings.ipFamilies as string[]).map((f) => Number(f) as IpFamily))];
     const plan = await planCleanup(kernel, families, settings.excludeCidrs as string[]);

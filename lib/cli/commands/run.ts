@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import type { OptionSpec } from '../options.js';
 import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
 import { canonicalIp } from '../../net/address.js';
-import { openKernel } from '../../sync/open-kernel.js';
+import { openKernelOrLog } from '../../sync/open-kernel.js';
 import { runCleanup } from './cleanup.js';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../kernel/sysctl/sysctls.js';
 import { FileSource } from '../../sources/file-source.js';
@@ -61,13 +61,8 @@ export const runCommand: Command = {
     const syncPeriodMs = settings.syncPeriod as number;
     log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects as string}` : 'API server' }, 'ipvs-proxy starting');
 
-    let kernel;
-    try {
-      kernel = await openKernel();
-    } catch (e) {
-      log.fatal({ err: (e as Error).message }, 'cannot open the kernel interfaces');
-      return 1;
-    }
+    const kernel = await openKernelOrLog(log);
+    if (!kernel) return 1;
     const { ipvs } = kernel;
     log.info({ backend: kernel.iptables.backend }, 'iptables backend');
     try {

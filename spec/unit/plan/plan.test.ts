@@ -221,7 +221,8 @@ test('with the memory of a successful sync, the next sync reads neither ipset sa
   assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => `${(o as { family: number }).family} ${(o as { table: string }).table}`), ['4 nat']);
 });
 
-test('graceful termination: a listed terminating TCP endpoint drains at weight 0, is deleted when idle, or at once when it leaves its slice', async () => {
+/** A synced Service web with two endpoints, a fake clock and a 60 s graceful termination timeout. */
+async function drainSetup() {
   const k = fakeKernel();
   const clock = { t: 1_000_000 };
   const memory = new SyncMemory(60_000, () => clock.t);
@@ -229,6 +230,11 @@ test('graceful termination: a listed terminating TCP endpoint drains at weight 0
   const vip = vs({ address: '10.96.0.10', port: 80 });
   const run = async (objs: Obj[]) => syncOnce(k, await desiredFor(k, objs), OPTS, log, memory);
   await run([svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])]);
+  return { k, clock, vip, run };
+}
+
+test('graceful termination: a listed terminating TCP endpoint drains at weight 0, is deleted when idle, or at once when it leaves its slice', async () => {
+  const { k, clock, vip, run } = await drainSetup();
   k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 2, 0);
   const terminating = [svc('web'), slice('web-1', 'web', ['10.244.1.5', { ip: '10.244.2.6', ready: false, serving: true, terminating: true }])];
   const t1 = await run(terminating);
@@ -241,13 +247,7 @@ test('graceful termination: a listed terminating TCP endpoint drains at weight 0
 });
 
 test('graceful termination: an endpoint that vanishes without a terminating phase drains until idle or until the timeout', async () => {
-  const k = fakeKernel();
-  const clock = { t: 1_000_000 };
-  const memory = new SyncMemory(60_000, () => clock.t);
-  const { log } = memoryLogger();
-  const vip = vs({ address: '10.96.0.10', port: 80 });
-  const run = async (objs: Obj[]) => syncOnce(k, await desiredFor(k, objs), OPTS, log, memory);
-  await run([svc('web'), slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])]);
+  const { k, clock, vip, run } = await drainSetup();
   k.ipvs.setConnections(vip, rs('10.244.2.6', 8080), 1, 3);
   const less = [svc('web'), slice('web-1', 'web', ['10.244.1.5'])];
   assert.deepEqual((await run(less)).operations.map((o) => o.kind === 'update-real-server' ? o.reason : o.kind), ['draining']);
