@@ -10,6 +10,8 @@ import { KernelError, errnoName } from '../errors.js';
 export interface ChannelOptions {
   readonly maxInFlight?: number;
   readonly timeoutMs?: number;
+  /** a dump's whole reply (default 120 s: tens of thousands of virtual servers take a while) */
+  readonly dumpTimeoutMs?: number;
   readonly recvBufferSize?: number;
 }
 
@@ -24,6 +26,7 @@ export class NetlinkChannel {
   private readonly socket: NetlinkSocket;
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
+  private readonly dumpTimeoutMs: number;
   private inFlight = 0;
   private dumping = false;
   private readonly waiters: Array<{ dump: boolean; go: () => void }> = [];
@@ -32,6 +35,7 @@ export class NetlinkChannel {
   constructor(protocol: number, opts: ChannelOptions = {}) {
     this.maxInFlight = opts.maxInFlight ?? 64;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.dumpTimeoutMs = opts.dumpTimeoutMs ?? 120_000;
     this.socket = createNetlink(protocol, { recvBufferSize: opts.recvBufferSize ?? 8 << 20, sendBufferSize: 1 << 20 });
     // Without a listener, a socket error (ENOBUFS…) would be thrown from the event loop.
     this.socket.on('error', () => undefined);
@@ -63,7 +67,7 @@ export class NetlinkChannel {
     if (this.closed) throw new KernelError('ECLOSED', desc.operation, desc.object, 'netlink socket closed');
     await this.acquire(dump);
     try {
-      const [msgs] = await this.socket.request(type, [...payload], { flags, timeout: this.timeoutMs, checkError: false });
+      const [msgs] = await this.socket.request(type, [...payload], { flags, timeout: dump ? this.dumpTimeoutMs : this.timeoutMs, checkError: false });
       const out: NetlinkMessage[] = [];
       for (const m of msgs) {
         if (m.type === MessageType.ERROR) {
@@ -78,7 +82,7 @@ export class NetlinkChannel {
     } catch (e) {
       if (e instanceof KernelError) throw e;
       const msg = (e as Error).message;
-      if (/Timeout/.test(msg)) throw new KernelError('ETIMEDOUT', desc.operation, desc.object, `no answer within ${this.timeoutMs} ms`);
+      if (/Timeout/.test(msg)) throw new KernelError('ETIMEDOUT', desc.operation, desc.object, `no answer within ${dump ? this.dumpTimeoutMs : this.timeoutMs} ms`);
       throw new KernelError('EIO', desc.operation, desc.object, msg);
     } finally {
       this.release(dump);
