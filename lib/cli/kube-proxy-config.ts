@@ -3,7 +3,6 @@
 // that apply are mapped (old and new locations alike); fields that do not apply are warnings;
 // invalid values are errors naming the field path.
 import { isRecord } from '../model/raw.js';
-import { parseDuration } from './duration.js';
 
 export const KUBE_PROXY_KIND = 'KubeProxyConfiguration';
 const API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
@@ -79,11 +78,6 @@ export function translateKubeProxyConfig(doc: Record<string, unknown>): Translat
     warnings.push(`${path}: not used by ipvs-proxy`);
   }
   return { values, warnings };
-}
-
-/** Duration fields of KubeProxyConfiguration are Go durations ("30s"); check one with its path. */
-export function durationAt(v: unknown, path: string): number {
-  try { return parseDuration(String(v)); } catch (e) { throw new Error(`${path}: ${(e as Error).message}`); }
 }
 
 function at(doc: Record<string, unknown>, path: string): unknown {

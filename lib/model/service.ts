@@ -3,9 +3,9 @@
 // another proxy's, malformed). Problems that do not stop the Service (a bad annotation, an
 // address of a family the Service lacks) are returned as warnings.
 import ipaddr from 'ipaddr.js';
-import { canonicalIp, ipFamily, type IpFamily } from '../net/address.js';
+import { canonicalIp, ipFamily } from '../net/address.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
-import { Malformed, list, optBool, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
+import { Malformed, list, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
 import { schedulerOf, type SchedulerChoice } from './scheduler.js';
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
@@ -197,4 +197,3 @@ function cidr(text: string, path: string): string {
 }
 
 export const serviceId = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
-export const familiesOf = (s: Service): IpFamily[] => s.clusterIPs.map(ipFamily);

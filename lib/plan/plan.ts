@@ -15,8 +15,6 @@ import { ownership } from './ownership.js';
 export interface PlanOptions {
   /** --ipvs-exclude-cidrs: virtual servers there are never changed or deleted */
   readonly excludeCidrs: readonly string[];
-  /** rebuild every set through a swap (periodic full resync) */
-  readonly rebuildSets?: boolean;
   /** graceful termination: see DrainState */
   readonly drain?: DrainState;
 }
@@ -38,6 +36,8 @@ export interface DrainState {
 }
 
 export const drainKey = (vs: VirtualServerKey, rs: RealServerKey) => `${vsKey(vs)}/${rsKey(rs)}`;
+/** The vsKey part of a drainKey (vsKey and rsKey hold no '/'). */
+export const drainKeyVs = (key: string) => key.slice(0, key.indexOf('/'));
 
 export interface Plan {
   readonly operations: Operation[];
@@ -136,7 +136,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     if (!wantVs.has(vsKey(o.vs)) && owner.owns(o.vs)) removals.push({ kind: 'delete-virtual-server', vs: o.vs });
   }
 
-  const removeScript = buildSyncScript(desired.sets, adds.after, { rebuildAll: opts.rebuildSets }).script;
+  const removeScript = buildSyncScript(desired.sets, adds.after).script;
   if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
   return { operations: ops.concat(removals), draining, terminating: terminatingAll };
 }

@@ -4,7 +4,7 @@
 import type { Logger } from '../log.js';
 import type { ModelConfig } from '../model/build.js';
 import { ModelCache } from '../model/model-cache.js';
-import type { DesiredState, Problem } from '../model/desired-state.js';
+import type { Problem } from '../model/desired-state.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
 import type { Kernel } from '../sync/kernel.js';
@@ -39,7 +39,6 @@ export class Proxy {
   private pendingChanges: number[] = [];
   private lastProblems = new Set<string>();
   private syncedOnce = false;
-  private lastDesired: DesiredState | undefined;
   private readonly memory: SyncMemory;
   private readonly model = new ModelCache();
 
@@ -56,9 +55,6 @@ export class Proxy {
   }
 
   synced(): boolean { return this.o.source.synced(); }
-
-  /** The desired state of the last sync (for status displays). */
-  desired(): DesiredState | undefined { return this.lastDesired; }
 
   /** A full resync as soon as allowed (SIGUSR1). */
   resync(): void { this.loop.trigger('periodic'); }
@@ -97,7 +93,6 @@ export class Proxy {
         primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
       };
       const desired = this.model.build(this.o.source.snapshot(), node, this.o.config);
-      this.lastDesired = desired;
       this.report(desired.problems);
       // A periodic resync reads everything from the kernel again: changes made behind our back
       // (a flushed set or chain) are found and repaired.

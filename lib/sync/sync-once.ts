@@ -6,7 +6,7 @@ import { tableKey } from '../plan/observed-state.js';
 import { vsKey } from '../kernel/ipvs/types.js';
 import type { DesiredVirtualServer } from '../model/desired-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
-import { DEFAULT_GRACEFUL_TERMINATION_MS, plan, type PlanOptions } from '../plan/plan.js';
+import { DEFAULT_GRACEFUL_TERMINATION_MS, drainKeyVs, plan, type PlanOptions } from '../plan/plan.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import type { Kernel } from './kernel.js';
 import { observe } from './observe.js';
@@ -51,7 +51,7 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
     const cur = new Map(desired.virtualServers.map((d) => [vsKey(d.vs), d]));
     for (const [k, d] of cur) if (prev.get(k) !== d) subset.add(k);
     for (const k of prev.keys()) if (!cur.has(k)) subset.add(k);
-    for (const k of memory.draining.keys()) subset.add(k.slice(0, k.indexOf('/')));
+    for (const k of memory.draining.keys()) subset.add(drainKeyVs(k));
   }
   const observed = await observe(kernel, desired.families, {
     knownSets: memory?.sets, verifiedTables: verified,
@@ -64,8 +64,8 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
   if (memory) {
     if (subset) {
       // draining and terminating entries of the Services not planned this time stay as they were
-      for (const [k, v] of memory.draining) if (!subset.has(k.slice(0, k.indexOf('/')))) draining.set(k, v);
-      for (const k of memory.terminating) if (!subset.has(k.slice(0, k.indexOf('/')))) terminating.add(k);
+      for (const [k, v] of memory.draining) if (!subset.has(drainKeyVs(k))) draining.set(k, v);
+      for (const k of memory.terminating) if (!subset.has(drainKeyVs(k))) terminating.add(k);
     }
     memory.draining = draining;
     memory.terminating = terminating;
