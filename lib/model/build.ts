@@ -3,16 +3,13 @@
 // object is reported in `problems` without affecting the others.
 import type { IpFamily } from '../net/address.js';
 import { ipFamily } from '../net/address.js';
-import { vsKey } from '../kernel/ipvs/types.js';
-import { KUBE_SETS, kubeSetName, kubeSetSpec, type KubeSetId } from '../kernel/ipset/kube-sets.js';
-import type { SetState } from '../kernel/ipset/types.js';
-import { skeletonRules } from '../kernel/iptables/skeleton.js';
-import type { DesiredState, DesiredVirtualServer, Problem, ServiceSummary } from './desired-state.js';
+import type { DesiredState, Problem } from './desired-state.js';
+import { DesiredAggregate } from './aggregate.js';
 import { parseEndpointSlice, type EndpointSlice } from './endpoint-slice.js';
 import type { NodeFacts } from './node.js';
 import { objectName } from './raw.js';
 import { parseService, serviceId, type Service } from './service.js';
-import { nodeView, serviceState, type ServiceState } from './service-state.js';
+import { nodeView, serviceState } from './service-state.js';
 
 export interface ModelConfig {
   readonly scheduler: string;
@@ -40,8 +37,11 @@ export function buildDesiredState(snapshot: Snapshot, node: NodeFacts, config: M
   const services = parseServices(snapshot.services, config, problems);
   const slices = parseSlices(snapshot.endpointSlices, config, problems);
   const view = nodeView(node, config);
-  const states = services.map((s) => serviceState(s, slices.get(serviceId(s)) ?? [], view));
-  return assemble(states, config, problems);
+  const agg = new DesiredAggregate(config);
+  // the problems of objects that are not programmed belong to no Service's share
+  agg.set('', { problems });
+  for (const s of services) agg.set(serviceId(s), { state: serviceState(s, slices.get(serviceId(s)) ?? [], view), problems: [] });
+  return agg.state();
 }
 
 function parseServices(objects: readonly unknown[], config: ModelConfig, problems: Problem[]): Service[] {
@@ -101,61 +101,3 @@ export function groupByName(objects: readonly unknown[]): Array<[string, unknown
   return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Joins the per-Service states (in Service name order) into the node's desired state. */
-export function assemble(states: readonly ServiceState[], config: ModelConfig, problems: readonly Problem[] = []): DesiredState {
-  const allProblems = [...problems];
-  const vss = new Map<string, DesiredVirtualServer>();
-  const bound = new Set<string>();
-  const members = new Map<string, Set<string>>();
-  for (const id of Object.keys(KUBE_SETS) as KubeSetId[]) for (const f of config.families) members.set(kubeSetName(id, f), new Set());
-  const outFilter = { 4: [] as ServiceState['outFilter'][number][], 6: [] as ServiceState['outFilter'][number][] };
-  const summaries: ServiceSummary[] = [];
-
-  for (const st of states) {
-    const { namespace, name } = st.service;
-    const id = serviceId(st.service);
-    for (const w of st.warnings) allProblems.push({ kind: 'Service', namespace, name, reason: w, skipped: false });
-    for (const d of st.virtualServers) {
-      const key = vsKey(d.vs);
-      const owner = vss.get(key);
-      // Two Services cannot share a virtual server: the first by name keeps it.
-      if (owner) allProblems.push({ kind: 'Service', namespace, name, reason: `virtual server ${key} (port "${d.portName}") is already used by ${owner.service}: not programmed`, skipped: true });
-      else vss.set(key, d);
-    }
-    for (const a of st.bind) bound.add(a);
-    for (const m of st.members) members.get(m.set)?.add(m.member);
-    for (const e of st.outFilter) outFilter[e.family].push(e);
-    summaries.push({ id, type: st.service.type, clusterIPs: st.service.clusterIPs, ports: st.service.ports });
-  }
-  for (const a of bound) members.get(kubeSetName('ipvsIps', ipFamily(a)))?.add(a);
-
-  const sets: SetState[] = [];
-  for (const id of Object.keys(KUBE_SETS) as KubeSetId[]) {
-    for (const f of config.families) sets.push({ ...kubeSetSpec(id, f), members: members.get(kubeSetName(id, f))! });
-  }
-  sets.sort((a, b) => (a.name < b.name ? -1 : 1));
-  const iptables = config.families.map((family) => {
-    const t = skeletonRules({
-      family,
-      masqueradeAll: config.masqueradeAll,
-      clusterCidrs: config.clusterCidrs.filter((c) => ipFamily(c.split('/')[0]!) === family),
-      masqueradeBit: config.masqueradeBit,
-      randomFully: config.randomFully,
-      outFilter: outFilter[family].sort((a, b) => (`${a.address} ${a.protocol} ${a.port}` < `${b.address} ${b.protocol} ${b.port}` ? -1 : 1)),
-    });
-    return { family, tables: [t.nat, t.filter] };
-  });
-  return {
-    families: config.families,
-    // sorted by their map keys (vsKey), computed once each rather than in every comparison
-    virtualServers: [...vss.entries()].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]),
-    boundAddresses: [...bound].sort(),
-    sets,
-    iptables,
-    healthChecks: states.flatMap((s) => (s.healthCheck ? [s.healthCheck] : [])),
-    services: summaries,
-    problems: allProblems.map((p) => [`${p.kind} ${p.namespace}/${p.name} ${p.reason}`, p] as const).sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]),
-  };
-}
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -2,10 +2,17 @@
 // with their conditions, and its named ports. parseEndpointSlice validates one untyped object.
 import { canonicalIp, ipFamily, type IpFamily } from '../net/address.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
-import { Malformed, list, optBool, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
+import { Malformed, isRecord, list, objectName, optBool, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
 import { HEADLESS_LABEL, SERVICE_PROXY_NAME_LABEL } from './service.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The Service (namespace/name) a slice names, as far as it can be read (name '' when it names none). */
+export function sliceOwner(obj: unknown): string {
+  const meta = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata : {};
+  const service = isRecord(meta.labels) ? meta.labels[SERVICE_NAME_LABEL] : undefined;
+  return `${objectName(obj).namespace}/${typeof service === 'string' ? service : ''}`;
+}
 
 export interface Endpoint {
   /** the first address, as kube-proxy uses; canonical */

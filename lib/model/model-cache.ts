@@ -1,91 +1,133 @@
-// The model, recomputed only where objects changed: each Service's share of the desired state is
-// kept with the objects it came from (by identity: an informer hands back the same object until
-// it changes), and only Services whose Service or EndpointSlice objects were replaced are parsed
-// and computed again. The result equals buildDesiredState's (property-tested).
+// The model, recomputed only where objects changed. Objects are grouped by the Service they
+// belong to (a Service and the EndpointSlices labelled with its name); each group's share of the
+// desired state is kept with the objects it came from (by identity: an informer hands back the
+// same object until it changes) in a DesiredAggregate. build() takes every object and reuses
+// unchanged groups; update() takes only the groups a source says changed, so an endpoint change
+// costs one Service. The result equals buildDesiredState's (property-tested).
 import { objectName } from './raw.js';
-import type { EndpointSlice } from './endpoint-slice.js';
+import { sliceOwner, type EndpointSlice } from './endpoint-slice.js';
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
-import { assemble, buildDesiredState, parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
-import { nodeView, serviceState, type NodeView, type ServiceState } from './service-state.js';
+import { parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
+import { nodeView, serviceState, type NodeView } from './service-state.js';
+import { DesiredAggregate, type StateChanges } from './aggregate.js';
 
-interface SliceEntry { readonly raw: unknown; readonly slice?: EndpointSlice; readonly problems: readonly Problem[] }
-interface ServiceEntry { readonly raw: unknown; readonly slices: readonly unknown[]; readonly state?: ServiceState; readonly problems: readonly Problem[] }
+/** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
+export interface ObjectGroup {
+  readonly services: readonly unknown[];
+  readonly slices: readonly unknown[];
+}
+
+interface SliceEntry { readonly slice?: EndpointSlice; readonly problems: readonly Problem[] }
+interface Entry { readonly services: readonly unknown[]; readonly slices: ReadonlyMap<unknown, SliceEntry> }
+
+const EMPTY: ObjectGroup = { services: [], slices: [] };
+/** the share holding the problems of slices named twice in one snapshot (only a file can do that) */
+const DUPLICATE_SLICES = '';
 
 export class ModelCache {
-  private slices = new Map<unknown, SliceEntry>();
-  private services = new Map<string, ServiceEntry>();
-  private contextKey = '';
-  /** Services computed again in the last build (for tests and metrics). */
+  private entries = new Map<string, Entry>();
+  private agg: DesiredAggregate | undefined;
+  private config: ModelConfig | undefined;
+  private configKey = '';
+  private view: NodeView | undefined;
+  private viewKey = '';
+  /** the node view changed: every group is computed again */
+  private stale = false;
+  /** the aggregate was created anew since the last takeChanges(): its changes describe no kernel */
+  private fresh = true;
+  /** groups computed again in the last build or update (for tests and metrics) */
   recomputed = 0;
 
+  /** From every object: groups whose objects are the same ones as last time are not recomputed. */
   build(snapshot: Snapshot, node: NodeFacts, config: ModelConfig): DesiredState {
-    const view = nodeView(node, config);
-    const key = contextKey(view, config);
-    if (key !== this.contextKey) { this.services.clear(); this.slices.clear(); this.contextKey = key; }
-
-    // Duplicate names are rare and handled by the full model (it reports them).
-    const svcIds = new Map<string, unknown>();
-    const sliceIds = new Set<string>();
-    for (const o of snapshot.services) {
-      const id = idOf(o);
-      if (svcIds.has(id)) return this.fallback(snapshot, node, config);
-      svcIds.set(id, o);
+    const agg = this.prepare(node, config);
+    const groups = new Map<string, { services: unknown[]; slices: unknown[] }>();
+    const group = (id: string) => { let g = groups.get(id); if (!g) groups.set(id, (g = { services: [], slices: [] })); return g; };
+    for (const o of snapshot.services) group(idOf(o)).services.push(o);
+    const byName = new Map<string, unknown[]>();
+    for (const o of snapshot.endpointSlices) { const id = idOf(o); const l = byName.get(id); if (l) l.push(o); else byName.set(id, [o]); }
+    const duplicates: Problem[] = [];
+    for (const objs of byName.values()) {
+      if (objs.length > 1) duplicates.push(...parseOneSlice(objs, config).problems);
+      else group(sliceOwner(objs[0])).slices.push(objs[0]);
     }
-    for (const o of snapshot.endpointSlices) {
-      const id = idOf(o);
-      if (sliceIds.has(id)) return this.fallback(snapshot, node, config);
-      sliceIds.add(id);
-    }
-
-    const problems: Problem[] = [];
-    const nextSlices = new Map<unknown, SliceEntry>();
-    const byService = new Map<string, Array<{ raw: unknown; name: string }>>();
-    for (const raw of snapshot.endpointSlices) {
-      let e = this.slices.get(raw);
-      if (!e) { const r = parseOneSlice([raw], config); e = { raw, slice: r.slice, problems: r.problems }; }
-      nextSlices.set(raw, e);
-      problems.push(...e.problems);
-      if (!e.slice) continue;
-      const sid = `${e.slice.namespace}/${e.slice.service}`;
-      const list = byService.get(sid) ?? [];
-      list.push({ raw, name: e.slice.name });
-      byService.set(sid, list);
-    }
-    this.slices = nextSlices;
-
     this.recomputed = 0;
-    const nextServices = new Map<string, ServiceEntry>();
-    const states: ServiceState[] = [];
-    for (const id of [...svcIds.keys()].sort()) {
-      const raw = svcIds.get(id)!;
-      const mine = (byService.get(id) ?? []).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((x) => x.raw);
-      let e = this.services.get(id);
-      if (!e || e.raw !== raw || e.slices.length !== mine.length || e.slices.some((s, i) => s !== mine[i])) {
-        this.recomputed++;
-        const r = parseOneService([raw], config);
-        const parsed = mine.map((s) => nextSlices.get(s)!.slice!);
-        e = { raw, slices: mine, problems: r.problems, state: r.service ? serviceState(r.service, parsed, view) : undefined };
-      }
-      nextServices.set(id, e);
-      problems.push(...e.problems);
-      if (e.state) states.push(e.state);
-    }
-    this.services = nextServices;
-    return assemble(states, config, problems);
+    for (const id of [...this.entries.keys()]) if (!groups.has(id)) this.refresh(id, EMPTY);
+    for (const [id, g] of groups) this.refresh(id, g);
+    agg.set(DUPLICATE_SLICES, duplicates.length ? { problems: duplicates } : undefined);
+    this.stale = false;
+    return agg.state();
   }
 
-  private fallback(snapshot: Snapshot, node: NodeFacts, config: ModelConfig): DesiredState {
-    this.services.clear();
-    this.slices.clear();
-    this.recomputed = snapshot.services.length;
-    return buildDesiredState(snapshot, node, config);
+  /** Only the groups `ids` (Service namespace/name) changed; objectsOf gives their objects now. */
+  update(ids: Iterable<string>, objectsOf: (id: string) => ObjectGroup, node: NodeFacts, config: ModelConfig): DesiredAggregate {
+    const agg = this.prepare(node, config);
+    this.recomputed = 0;
+    const todo = new Set(ids);
+    if (this.stale) for (const id of this.entries.keys()) todo.add(id);
+    for (const id of todo) this.refresh(id, objectsOf(id));
+    this.stale = false;
+    return agg;
+  }
+
+  /** The aggregate the last build or update left. */
+  get aggregate(): DesiredAggregate {
+    if (!this.agg) throw new Error('the model has not been built yet');
+    return this.agg;
+  }
+
+  /** What changed in the desired state since the last call; undefined when it was built anew (all of it). */
+  takeChanges(): StateChanges | undefined {
+    const c = this.agg?.takeChanges();
+    const fresh = this.fresh;
+    this.fresh = false;
+    return fresh ? undefined : c;
+  }
+
+  private prepare(node: NodeFacts, config: ModelConfig): DesiredAggregate {
+    const configKey = JSON.stringify(config);
+    if (!this.agg || configKey !== this.configKey) {
+      this.agg = new DesiredAggregate(config);
+      this.entries.clear();
+      this.config = config;
+      this.configKey = configKey;
+      this.fresh = true;
+    }
+    const view = nodeView(node, config);
+    const viewKey = JSON.stringify([view.name, [...view.own].sort(), view.nodePortIps]);
+    if (viewKey !== this.viewKey) { this.view = view; this.viewKey = viewKey; this.stale = true; }
+    return this.agg;
+  }
+
+  private refresh(id: string, g: ObjectGroup): void {
+    const agg = this.agg!;
+    const config = this.config!;
+    const e = this.entries.get(id);
+    if (!this.stale && e && sameObjects(e, g)) return;
+    if (g.services.length === 0 && g.slices.length === 0) {
+      if (e) { this.entries.delete(id); agg.set(id, undefined); }
+      return;
+    }
+    this.recomputed++;
+    const slices = new Map<unknown, SliceEntry>();
+    for (const raw of g.slices) slices.set(raw, e?.slices.get(raw) ?? parseOneSlice([raw], config));
+    const problems = [...slices.values()].flatMap((s) => s.problems);
+    let state;
+    if (g.services.length > 0) {
+      const r = parseOneService(g.services, config);
+      problems.push(...r.problems);
+      const parsed = [...slices.values()].flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      if (r.service) state = serviceState(r.service, parsed, this.view!);
+    }
+    this.entries.set(id, { services: g.services, slices });
+    agg.set(id, { state, problems });
   }
 }
 
 const idOf = (o: unknown) => { const { namespace, name } = objectName(o); return `${namespace}/${name}`; };
 
-function contextKey(view: NodeView, config: ModelConfig): string {
-  return JSON.stringify([view.name, [...view.own].sort(), view.nodePortIps, config]);
+function sameObjects(e: Entry, g: ObjectGroup): boolean {
+  return e.services.length === g.services.length && e.services.every((s, i) => s === g.services[i])
+    && e.slices.size === g.slices.length && g.slices.every((s) => e.slices.has(s));
 }
-
