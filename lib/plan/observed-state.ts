@@ -19,6 +19,8 @@ export interface ObservedState {
   readonly iptables: ReadonlyArray<{ readonly family: IpFamily; readonly table: Table; readonly saved: string }>;
   /** tables ("4/nat") the last sync left holding exactly the desired rules: not read again, not rewritten */
   readonly verifiedTables?: ReadonlySet<string>;
+  /** vsKeys of virtual servers the last sync left programmed: ours by construction */
+  readonly created?: ReadonlySet<string>;
 }
 
 export const tableKey = (family: IpFamily, table: Table) => `${family}/${table}`;

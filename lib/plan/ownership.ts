@@ -2,7 +2,7 @@
 // which uses the same names): only those may be changed or deleted. Other IPVS users (keepalived,
 // a hand-made virtual server) share the table and are never touched, unlike upstream's cleanup.
 import ipaddr from 'ipaddr.js';
-import type { VirtualServerKey } from '../kernel/ipvs/types.js';
+import { vsKey, type VirtualServerKey } from '../kernel/ipvs/types.js';
 import { kubeSetName, type KubeSetId } from '../kernel/ipset/kube-sets.js';
 import type { SetState } from '../kernel/ipset/types.js';
 import type { ObservedState } from './observed-state.js';
@@ -26,7 +26,7 @@ export function ownership(observed: ObservedState, excludeCidrs: readonly string
     owns(vs) {
       const ip = ipaddr.parse(vs.address);
       if (excluded.some(([net, len]) => net.kind() === ip.kind() && ip.match(net, len))) return false;
-      if (bound.has(vs.address)) return true;
+      if (bound.has(vs.address) || observed.created?.has(vsKey(vs))) return true;
       const entry = `${vs.address},${vs.protocol}:${vs.port}`;
       const f = vs.family;
       if (has('clusterIp', f, entry) || has('externalIp', f, entry) || has('externalIpLocal', f, entry) || has('loadBalancer', f, entry)) return true;

@@ -17,6 +17,8 @@ export interface PlanOptions {
   readonly excludeCidrs: readonly string[];
   /** graceful termination: see DrainState */
   readonly drain?: DrainState;
+  /** desired and observed hold only the keys that changed (see DesiredAggregate.restrict): sets are patched, never rebuilt */
+  readonly restricted?: boolean;
 }
 
 export const DEFAULT_GRACEFUL_TERMINATION_MS = 15 * 60_000;
@@ -136,7 +138,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     if (!wantVs.has(vsKey(o.vs)) && owner.owns(o.vs)) removals.push({ kind: 'delete-virtual-server', vs: o.vs });
   }
 
-  const removeScript = buildSyncScript(desired.sets, adds.after).script;
+  const removeScript = buildSyncScript(desired.sets, adds.after, { patchOnly: opts.restricted }).script;
   if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
   return { operations: ops.concat(removals), draining, terminating: terminatingAll };
 }

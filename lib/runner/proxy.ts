@@ -8,7 +8,7 @@ import type { Problem } from '../model/desired-state.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
 import type { Kernel } from '../sync/kernel.js';
-import { SyncMemory, syncOnce } from '../sync/sync-once.js';
+import { SyncMemory, syncChanges, syncOnce } from '../sync/sync-once.js';
 import type { Change, Source } from '../sources/source.js';
 import type { HealthState } from './health.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -41,6 +41,8 @@ export class Proxy {
   private syncedOnce = false;
   private readonly memory: SyncMemory;
   private readonly model = new ModelCache();
+  /** Services whose objects changed since the last sync; 'all' when the source cannot say */
+  private dirty: Set<string> | 'all' = 'all';
 
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
@@ -70,6 +72,8 @@ export class Proxy {
 
   private changed(changes: readonly Change[]): void {
     for (const c of changes) {
+      if (c.service === undefined || !this.o.source.objectsOf) this.dirty = 'all';
+      else if (this.dirty !== 'all') this.dirty.add(c.service);
       if (c.kind === 'service') this.o.metrics.serviceChanges.inc();
       if (c.kind === 'endpointSlice') { this.o.metrics.endpointChanges.inc(); this.pendingChanges.push(c.at); }
     }
@@ -92,22 +96,31 @@ export class Proxy {
         addresses: await this.o.kernel.links.listLocalAddresses(),
         primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
       };
-      const desired = this.model.build(this.o.source.snapshot(), node, this.o.config);
-      this.report(desired.problems);
+      // Only the changed Services are computed again when the source can name them.
+      const dirty = this.dirty;
+      this.dirty = new Set();
+      const source = this.o.source;
+      const model = dirty !== 'all' && source.objectsOf ? this.model.update(dirty, (id) => source.objectsOf!(id), node, this.o.config) : (this.model.build(source.snapshot(), node, this.o.config), this.model.aggregate);
+      const changes = this.model.takeChanges();
+      const problems = model.problems();
+      this.report(problems);
       // A periodic resync reads everything from the kernel again: changes made behind our back
-      // (a flushed set or chain) are found and repaired.
+      // (a flushed set or chain) are found and repaired. So does any sync after a failed one.
       if (reason === 'periodic') this.memory.forget();
-      const { operations, result } = await syncOnce(this.o.kernel, desired, this.o.planOptions, log, this.memory);
+      const { operations, result } = changes && this.memory.valid
+        ? await syncChanges(this.o.kernel, model, changes, this.o.planOptions, log, this.memory)
+        : await syncOnce(this.o.kernel, model.state(), this.o.planOptions, log, this.memory);
+      const healthChecks = model.healthChecks();
       const seconds = (performance.now() - started) / 1000;
       metrics.syncDuration.observe(seconds);
       metrics.countOperations(result.byKind);
       metrics.restoreFailures.inc(result.failed.filter((f) => f.op.kind === 'iptables-restore').length);
-      metrics.skipped.set({ kind: 'Service' }, desired.problems.filter((p) => p.skipped && p.kind === 'Service').length);
-      metrics.skipped.set({ kind: 'EndpointSlice' }, desired.problems.filter((p) => p.skipped && p.kind === 'EndpointSlice').length);
-      metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, desired.healthChecks.filter((h) => h.localEndpoints === 0).length);
-      await this.o.serviceHealth?.update(desired.healthChecks);
+      metrics.skipped.set({ kind: 'Service' }, problems.filter((p) => p.skipped && p.kind === 'Service').length);
+      metrics.skipped.set({ kind: 'EndpointSlice' }, problems.filter((p) => p.skipped && p.kind === 'EndpointSlice').length);
+      metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
+      await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
-      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: desired.virtualServers.length };
+      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount };
       if (ok) {
         this.o.health.synced();
         metrics.lastSync.set(Date.now() / 1000);
@@ -124,6 +137,7 @@ export class Proxy {
       return ok;
     } catch (e) {
       this.memory.forget();
+      this.dirty = 'all';
       this.pendingChanges = programmed.concat(this.pendingChanges);
       metrics.syncs.inc({ result: 'failed' });
       log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');

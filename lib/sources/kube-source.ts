@@ -4,6 +4,8 @@
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../model/build.js';
+import { sliceOwner } from '../model/endpoint-slice.js';
+import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
 
 export interface KubeSourceOptions {
@@ -51,6 +53,9 @@ export class KubeSource implements Source {
   private readonly feeds: Feed[];
   private stopped = false;
   private onChange: (c: readonly Change[]) => void = () => undefined;
+  /** EndpointSlices by the Service they name (kept from the informer's events), and each slice's owner */
+  private readonly slicesByOwner = new Map<string, Map<string, KubernetesObject>>();
+  private readonly ownerOf = new Map<string, string>();
 
   constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
     const watch = new Watch(kc);
@@ -68,10 +73,14 @@ export class KubeSource implements Source {
   async start(onChange: (changes: readonly Change[]) => void): Promise<void> {
     this.onChange = onChange;
     for (const f of this.feeds) {
-      const changed = (obj: KubernetesObject) => this.onChange([{ kind: f.kind, at: triggerTime(obj) }]);
-      f.informer.on('add', changed);
-      f.informer.on('update', changed);
-      f.informer.on('delete', changed);
+      const changed = (obj: KubernetesObject, deleted = false) => {
+        if (f.kind === 'node') { this.onChange([{ kind: f.kind, at: triggerTime(obj) }]); return; }
+        const owners = f.kind === 'service' ? [keyOf(obj)] : this.indexSlice(obj, deleted);
+        this.onChange(owners.map((service) => ({ kind: f.kind, at: triggerTime(obj), service })));
+      };
+      f.informer.on('add', (o) => changed(o));
+      f.informer.on('update', (o) => changed(o));
+      f.informer.on('delete', (o) => changed(o, true));
       f.informer.on('error', (err: unknown) => this.failed(f, err));
     }
     await Promise.all(this.feeds.map((f) => this.run(f)));
@@ -83,6 +92,12 @@ export class KubeSource implements Source {
 
   snapshot(): Snapshot {
     return { services: [...this.feed('service').informer.list()], endpointSlices: [...this.feed('endpointSlice').informer.list()] };
+  }
+
+  objectsOf(service: string): ObjectGroup {
+    const [namespace, name] = [service.slice(0, service.indexOf('/')), service.slice(service.indexOf('/') + 1)];
+    const svc = this.feed('service').informer.get(name, namespace);
+    return { services: svc ? [svc] : [], slices: [...(this.slicesByOwner.get(service)?.values() ?? [])] };
   }
 
   node(): NodeInfo | undefined {
@@ -102,6 +117,25 @@ export class KubeSource implements Source {
 
   private feed(kind: ChangeKind): Feed {
     return this.feeds.find((f) => f.kind === kind)!;
+  }
+
+  /** Records a slice under the Service it names; returns the Services whose slices changed (two if it moved). */
+  private indexSlice(obj: KubernetesObject, deleted: boolean): string[] {
+    const key = keyOf(obj);
+    const was = this.ownerOf.get(key);
+    const now = deleted ? undefined : sliceOwner(obj);
+    if (was !== undefined && was !== now) {
+      const m = this.slicesByOwner.get(was)!;
+      m.delete(key);
+      if (m.size === 0) this.slicesByOwner.delete(was);
+      this.ownerOf.delete(key);
+    }
+    if (now === undefined) return was === undefined ? [] : [was];
+    let m = this.slicesByOwner.get(now);
+    if (!m) this.slicesByOwner.set(now, (m = new Map()));
+    m.set(key, obj);
+    this.ownerOf.set(key, now);
+    return was !== undefined && was !== now ? [was, now] : [now];
   }
 
   private async run(f: Feed): Promise<void> {
@@ -126,6 +160,8 @@ export class KubeSource implements Source {
     f.backoffMs = Math.min(f.backoffMs * 2, BACKOFF_MAX_MS);
   }
 }
+
+const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace || 'default'}/${obj.metadata?.name ?? ''}`;
 
 function triggerTime(obj: KubernetesObject): number {
   const t = obj.metadata?.annotations?.[TRIGGER_TIME];

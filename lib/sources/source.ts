@@ -1,6 +1,7 @@
 // Where Services and EndpointSlices come from (the API server, or a file): a current snapshot,
 // whether it is complete yet, and a callback on every change.
 import type { Snapshot } from '../model/build.js';
+import type { ObjectGroup } from '../model/model-cache.js';
 
 export type ChangeKind = 'service' | 'endpointSlice' | 'node';
 
@@ -8,6 +9,8 @@ export interface Change {
   readonly kind: ChangeKind;
   /** when the change happened upstream (EndpointSlice trigger-time annotation), else when seen */
   readonly at: number;
+  /** the Service (namespace/name) whose objects changed; absent: any object may have */
+  readonly service?: string;
 }
 
 export interface NodeInfo {
@@ -22,6 +25,8 @@ export interface Source {
   /** True once Services and EndpointSlices have both been read completely once. */
   synced(): boolean;
   snapshot(): Snapshot;
+  /** The current objects of one Service (for a sync of just the changed ones); absent: use snapshot(). */
+  objectsOf?(service: string): ObjectGroup;
   node(): NodeInfo | undefined;
   stop(): Promise<void>;
 }

@@ -20,6 +20,8 @@ export interface ObserveOptions {
   readonly verifiedTables?: ReadonlySet<string>;
   /** only these virtual servers (known to exist) are read, with their real servers: no full dump */
   readonly onlyVirtualServers?: readonly VirtualServer[];
+  /** the addresses of kube-ipvs0 as the last sync left them, instead of an address dump */
+  readonly knownAddresses?: readonly string[];
 }
 
 export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
@@ -37,7 +39,8 @@ export async function observe(kernel: Kernel, families: readonly IpFamily[], opt
     }
   }
   let link: ObservedState['link'];
-  try {
+  if (opts.knownAddresses) link = { exists: true, addresses: opts.knownAddresses };
+  else try {
     link = { exists: true, addresses: await kernel.links.listAddresses(KUBE_IPVS0) };
   } catch (e) {
     if (!isKernelError(e, 'ENODEV')) throw e;

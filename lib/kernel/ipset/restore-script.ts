@@ -6,6 +6,8 @@ import { TEMP_SET, createOptions, type SetSpec, type SetState } from './types.js
 export interface SyncOptions {
   /** Rebuild every set through a swap, whatever the diff (a periodic full resync). */
   readonly rebuildAll?: boolean;
+  /** Never rebuild: the sets given hold only some members (a sync of changes), so a swap would drop the rest. */
+  readonly patchOnly?: boolean;
 }
 
 export interface SyncSummary {
@@ -41,7 +43,7 @@ export function buildSyncScript(desired: readonly SetState[], observed: Readonly
     const toAdd = [...want.members].filter((m) => !have.members.has(m));
     if (toDel.length + toAdd.length === 0 && !opts.rebuildAll) continue;
     // A rebuild writes the whole set plus three lines (create, swap, destroy): take the shorter.
-    if (opts.rebuildAll || toDel.length + toAdd.length > want.members.size + 3) {
+    if (opts.rebuildAll || (!opts.patchOnly && toDel.length + toAdd.length > want.members.size + 3)) {
       lines.push(`create ${TEMP_SET} ${want.type} ${createOptions(want)}`);
       for (const m of sorted(want.members)) lines.push(`add ${TEMP_SET} ${m}`);
       lines.push(`swap ${TEMP_SET} ${want.name}`, `destroy ${TEMP_SET}`);

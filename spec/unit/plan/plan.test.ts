@@ -7,7 +7,7 @@ import type { NodeFacts } from '../../../lib/model/node.js';
 import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
 import type { Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
-import { SyncMemory, syncOnce } from '../../../lib/sync/sync-once.js';
+import { SyncMemory, syncChanges, syncOnce } from '../../../lib/sync/sync-once.js';
 import { FakeConntrack } from '../../../lib/kernel/conntrack/conntrack.js';
 import { ModelCache } from '../../../lib/model/model-cache.js';
 import { applyPlan } from '../../../lib/sync/apply.js';
@@ -200,24 +200,41 @@ test('failed operations are logged with the Service they belong to', async () =>
   assert.ok(errors.every((l) => l.service === 'default/dns'));
 });
 
-test('with the memory of a successful sync, the next sync reads neither ipset save nor iptables-save; forgetting it (full resync) finds tampering', async () => {
-  const k = fakeKernel();
-  const reads = { ipset: 0, iptables: 0 };
-  const list = k.ipsets.list.bind(k.ipsets);
-  const save = k.iptables.save.bind(k.iptables);
-  k.ipsets.list = async () => { reads.ipset++; return list(); };
-  k.iptables.save = async (f, t) => { reads.iptables++; return save(f, t); };
+/** The proxy's way of syncing: the incremental model; a sync of changes after a successful sync, else a full one. */
+async function incremental(k: FakeKernel) {
+  const model = new ModelCache();
   const memory = new SyncMemory();
   const { log } = memoryLogger();
-  await syncOnce(k, await desiredFor(k, WEB), OPTS, log, memory);
-  assert.deepEqual(reads, { ipset: 1, iptables: 4 });
-  const more = await syncOnce(k, await desiredFor(k, [WEB[0]!, slice('web-1', 'web', ['10.244.1.5', '10.244.2.6', '10.244.3.7'])]), OPTS, log, memory);
-  assert.deepEqual(reads, { ipset: 1, iptables: 4 }, 'nothing read again');
+  const node: NodeFacts = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
+  return {
+    model, memory,
+    async sync(objects: Obj[]) {
+      model.build({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }, node, CONFIG);
+      const changes = model.takeChanges();
+      return changes && memory.valid ? syncChanges(k, model.aggregate, changes, OPTS, log, memory) : syncOnce(k, model.aggregate.state(), OPTS, log, memory);
+    },
+  };
+}
+
+test('with the memory of a successful sync, a sync of changes reads neither ipset save, iptables-save nor the addresses; forgetting it (full resync) finds tampering', async () => {
+  const k = fakeKernel();
+  const reads = { ipset: 0, iptables: 0, addresses: 0 };
+  const list = k.ipsets.list.bind(k.ipsets);
+  const save = k.iptables.save.bind(k.iptables);
+  const addresses = k.links.listAddresses.bind(k.links);
+  k.ipsets.list = async () => { reads.ipset++; return list(); };
+  k.iptables.save = async (f, t) => { reads.iptables++; return save(f, t); };
+  k.links.listAddresses = async (l) => { reads.addresses++; return addresses(l); };
+  const p = await incremental(k);
+  await p.sync(WEB);
+  assert.deepEqual(reads, { ipset: 1, iptables: 4, addresses: 1 });
+  const more = await p.sync([WEB[0]!, slice('web-1', 'web', ['10.244.1.5', '10.244.2.6', '10.244.3.7'])]);
+  assert.deepEqual(reads, { ipset: 1, iptables: 4, addresses: 1 }, 'nothing read again');
   assert.deepEqual([...new Set(kinds(more.operations))], ['add-real-server']);
   k.iptables.tamper(4, 'nat', 'KUBE-SERVICES', []);
-  assert.equal((await syncOnce(k, await desiredFor(k, WEB.slice(0, 1)), OPTS, log, memory)).operations.some((o) => o.kind === 'iptables-restore'), false, 'unseen until a full resync');
-  memory.forget();
-  const full = await syncOnce(k, await desiredFor(k, WEB.slice(0, 1)), OPTS, log, memory);
+  assert.equal((await p.sync(WEB.slice(0, 1))).operations.some((o) => o.kind === 'iptables-restore'), false, 'unseen until a full resync');
+  p.memory.forget();
+  const full = await p.sync(WEB.slice(0, 1));
   assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => `${(o as { family: number }).family} ${(o as { table: string }).table}`), ['4 nat']);
 });
 
@@ -273,23 +290,19 @@ test('a UDP virtual server that gets its first real server drops the flows creat
 
 test('with the incremental model and sync memory, a change reads back and plans only the changed Service\'s virtual servers', async () => {
   const k = fakeKernel();
-  const memory = new SyncMemory();
-  const model = new ModelCache();
-  const { log } = memoryLogger();
-  const node = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
+  const p = await incremental(k);
   const objs: Obj[] = [];
   for (let i = 0; i < 50; i++) objs.push(svc(`s${i}`, { clusterIPs: [`10.96.1.${i}`] }), slice(`s${i}-1`, `s${i}`, [`10.244.1.${i}`]));
-  const build = (o: Obj[]) => model.build({ services: o.filter((x) => x.kind === 'Service'), endpointSlices: o.filter((x) => x.kind === 'EndpointSlice') }, node, CONFIG);
-  await syncOnce(k, build(objs), OPTS, log, memory);
+  await p.sync(objs);
   const changed = [...objs];
   changed[7] = slice('s3-1', 's3', ['10.244.1.3', '10.244.9.9']); // Service s3 gains an endpoint
   k.ipvs.calls.length = 0;
-  const out = await syncOnce(k, build(changed), OPTS, log, memory);
-  assert.equal(model.recomputed, 1);
+  const out = await p.sync(changed);
+  assert.equal(p.model.recomputed, 1);
   assert.deepEqual(k.ipvs.calls, ['list real servers of TCP 10.96.1.3:80', 'add real server 10.244.9.9:8080 to TCP 10.96.1.3:80'], 'no full dump, one virtual server read');
   assert.deepEqual(kinds(out.operations), ['add-real-server']);
-  memory.forget(); // a full resync reads everything again
+  p.memory.forget(); // a full resync reads everything again
   k.ipvs.calls.length = 0;
-  await syncOnce(k, build(changed), OPTS, log, memory);
+  await p.sync(changed);
   assert.deepEqual(k.ipvs.calls.filter((c) => c.startsWith('list')), ['list virtual servers', 'list all real servers'], 'a full read: two listings, not one per virtual server');
 });
