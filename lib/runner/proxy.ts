@@ -93,7 +93,7 @@ export class Proxy {
       const node: NodeFacts = {
         name: this.o.nodeName,
         labels: info?.labels ?? {},
-        addresses: await this.o.kernel.links.listLocalAddresses(),
+        addresses: await this.o.kernel.links.nodeAddresses(),
         primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
       };
       // Only the changed Services are computed again when the source can name them.

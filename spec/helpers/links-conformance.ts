@@ -55,6 +55,22 @@ export function linksConformance(label: string, h: LinksHarness): void {
     assert.equal(all.find((a) => a.address === 'fd00:10:96::1')?.prefixLength, 128);
   });
 
+  withLinks('nodeAddresses holds every link\'s addresses but kube-ipvs0\'s, and follows a new address on another link', async (links) => {
+    await links.ensureDummyLink(LINK);
+    await links.addAddress(LINK, '10.96.0.1');
+    await h.makeOtherLink(links, 'ipvs-test0');
+    const first = await links.nodeAddresses();
+    assert.ok(first.some((a) => a.address === '127.0.0.1' && a.link === 'lo'), JSON.stringify(first));
+    assert.ok(!first.some((a) => a.link === LINK));
+    await links.addAddress(LINK, '10.96.0.2');
+    await links.addAddress('ipvs-test0', '192.0.2.77');
+    // a kernel reports the change asynchronously: give it a moment
+    for (let i = 0; i < 50 && !(await links.nodeAddresses()).some((a) => a.address === '192.0.2.77'); i++) await new Promise((r) => setTimeout(r, 100));
+    const after = await links.nodeAddresses();
+    assert.ok(after.some((a) => a.address === '192.0.2.77' && a.link === 'ipvs-test0'), JSON.stringify(after));
+    assert.ok(!after.some((a) => a.link === LINK));
+  });
+
   withLinks('a name taken by another kind of link is an error, not adopted', async (links) => {
     await h.makeOtherLink(links, 'ipvs-test0');
     await assert.rejects(links.ensureDummyLink('ipvs-test0'), /create dummy link ipvs-test0: EEXIST \(a link of kind "veth"/);

@@ -51,3 +51,28 @@ test('rtnetlink links (VM): a kube-ipvs0 recreated behind the adapter\'s back (n
     await cleanup();
   }
 });
+
+test('rtnetlink links (VM): the node\'s addresses are read once and kept while only kube-ipvs0 changes; a change elsewhere reads them again', async () => {
+  const links = new RtnetlinkLinks();
+  try {
+    await links.ensureDummyLink('kube-ipvs0');
+    await links.addAddress('kube-ipvs0', '10.96.0.1');
+    await links.nodeAddresses();
+    await new Promise((r) => setTimeout(r, 300));
+    await links.nodeAddresses(); // the read that follows the first notifications
+    const reads = links.addressReads;
+    for (let i = 2; i < 200; i++) await links.addAddress('kube-ipvs0', `10.96.1.${i}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const kept = await links.nodeAddresses();
+    assert.equal(links.addressReads, reads, '198 binds on kube-ipvs0: no new read');
+    assert.ok(!kept.some((a) => a.address.startsWith('10.96.')));
+    await run('ip', 'link', 'add', 'ipvs-test0', 'type', 'dummy');
+    await run('ip', 'addr', 'add', '192.0.2.99/24', 'dev', 'ipvs-test0');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok((await links.nodeAddresses()).some((a) => a.address === '192.0.2.99' && a.link === 'ipvs-test0'));
+    assert.equal(links.addressReads, reads + 1);
+  } finally {
+    links.close();
+    await cleanup();
+  }
+});

@@ -1,7 +1,7 @@
 // In-memory links and addresses with the kernel's errors (EEXIST, ENODEV, EADDRNOTAVAIL).
 import { KernelError } from '../errors.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
-import type { LocalAddress, Links } from './types.js';
+import { KUBE_IPVS0, type LocalAddress, type Links } from './types.js';
 
 interface FakeLink { kind: string; addresses: Map<string, number> }
 
@@ -50,6 +50,10 @@ export class FakeLinks implements Links {
       for (const [address, prefixLength] of l.addresses) out.push({ address, family: ipFamily(address), prefixLength, link: name });
     }
     return out;
+  }
+
+  async nodeAddresses(): Promise<LocalAddress[]> {
+    return (await this.listLocalAddresses()).filter((a) => a.link !== KUBE_IPVS0);
   }
 
   close(): void {}

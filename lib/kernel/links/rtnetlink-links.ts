@@ -3,7 +3,8 @@ import { NetlinkChannel, type ChannelOptions } from '../netlink/channel.js';
 import { attr, iterateAttributes, nested, parseAttributes, readString, str } from '../netlink/attributes.js';
 import { KernelError, isKernelError } from '../errors.js';
 import { AF_INET, AF_INET6, afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes } from '../../net/address.js';
-import type { LocalAddress, Links } from './types.js';
+import { KUBE_IPVS0, type LocalAddress, type Links } from './types.js';
+import { AddressMonitor } from './address-monitor.js';
 
 const NETLINK_ROUTE = 0;
 const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, DELADDR: 21, GETADDR: 22 } as const;
@@ -40,11 +41,17 @@ export class RtnetlinkLinks implements Links {
   // recreated behind our back gets a new index, seen as ENODEV and looked up again once.
   private readonly indexes = new Map<string, number>();
 
+  private readonly monitor = new AddressMonitor(() => this.indexes.get(KUBE_IPVS0));
+  /** the node's addresses as last read, and the monitor's generation then */
+  private node: { addresses: LocalAddress[]; generation: number } | undefined;
+  /** full address reads made (for tests) */
+  addressReads = 0;
+
   constructor(opts: ChannelOptions = {}) {
     this.channel = new NetlinkChannel(NETLINK_ROUTE, opts);
   }
 
-  close(): void { this.channel.close(); }
+  close(): void { this.channel.close(); this.monitor.close(); }
 
   async ensureDummyLink(name: string): Promise<{ created: boolean }> {
     try {
@@ -96,7 +103,11 @@ export class RtnetlinkLinks implements Links {
   }
 
   async listLocalAddresses(): Promise<LocalAddress[]> {
-    const links = new Map((await this.links()).map((l) => [l.index, l.name]));
+    this.addressReads++;
+    const all = await this.links();
+    const links = new Map(all.map((l) => [l.index, l.name]));
+    const own = all.find((l) => l.name === KUBE_IPVS0);
+    if (own) this.indexes.set(KUBE_IPVS0, own.index);
     const out: LocalAddress[] = [];
     for (const af of [AF_INET, AF_INET6]) {
       for (const a of await this.addresses(af)) {
@@ -104,6 +115,16 @@ export class RtnetlinkLinks implements Links {
       }
     }
     return out;
+  }
+
+  async nodeAddresses(): Promise<LocalAddress[]> {
+    const watching = this.monitor.start();
+    if (watching && this.node && this.node.generation === this.monitor.generation) return this.node.addresses;
+    const generation = this.monitor.generation;
+    const addresses = (await this.listLocalAddresses()).filter((a) => a.link !== KUBE_IPVS0);
+    // a change seen during the read bumps the generation: the next call reads again
+    if (watching) this.node = { addresses, generation };
+    return addresses;
   }
 
   private async link(name: string): Promise<LinkInfo> {

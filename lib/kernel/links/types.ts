@@ -25,5 +25,10 @@ export interface Links {
   deleteAddress(link: string, address: string): Promise<void>;
   /** Every address of every link, both families: one link dump and one address dump per family. */
   listLocalAddresses(): Promise<LocalAddress[]>;
+  /**
+   * The node's own addresses: those of every link but kube-ipvs0. An adapter may keep them
+   * between calls while it knows that none changed (the proxy asks before every sync).
+   */
+  nodeAddresses(): Promise<LocalAddress[]>;
   close(): void;
 }
