@@ -107,7 +107,9 @@ export class Proxy {
       // A periodic resync reads everything from the kernel again: changes made behind our back
       // (a flushed set or chain) are found and repaired. So does any sync after a failed one.
       if (reason === 'periodic') this.memory.forget();
-      const { operations, result } = changes && this.memory.valid
+      const modelMs = Math.round(performance.now() - started);
+      const full = !(changes && this.memory.valid);
+      const { operations, result, ms } = !full
         ? await syncChanges(this.o.kernel, model, changes, this.o.planOptions, log, this.memory)
         : await syncOnce(this.o.kernel, model.state(), this.o.planOptions, log, this.memory);
       const healthChecks = model.healthChecks();
@@ -120,7 +122,8 @@ export class Proxy {
       metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
-      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount };
+      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
+        full, phasesMs: { model: modelMs, ...ms } };
       if (ok) {
         this.o.health.synced();
         metrics.lastSync.set(Date.now() / 1000);

@@ -17,6 +17,8 @@ import { observe } from './observe.js';
 export interface SyncOutcome {
   readonly operations: readonly Operation[];
   readonly result: ApplyResult;
+  /** milliseconds spent reading the kernel, planning, and applying */
+  readonly ms: { readonly observe: number; readonly plan: number; readonly apply: number };
 }
 
 /** What one sync tells the next. */
@@ -37,13 +39,16 @@ export class SyncMemory {
 
 /** A full sync: everything read back, everything planned. */
 export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory): Promise<SyncOutcome> {
+  const clock = stopwatch();
   const verified = memory ? verifiedTables(memory, desired.iptables) : new Set<string>();
   const observed = await observe(kernel, desired.families, { verifiedTables: verified });
+  const observeMs = clock();
   const drain = memory ? drainState(memory) : opts.drain;
   const p = plan(desired, observed, { ...opts, drain });
+  const planMs = clock();
   const result = await applyPlan(p.operations, kernel, log);
   if (memory) remember(memory, p, result, desired.iptables);
-  return { operations: p.operations, result };
+  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() } };
 }
 
 /**
@@ -53,20 +58,23 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
  */
 export async function syncChanges(kernel: Kernel, model: DesiredAggregate, changes: StateChanges, opts: PlanOptions, log: Logger, memory: SyncMemory): Promise<SyncOutcome> {
   if (!memory.valid) throw new Error('syncChanges needs the memory of a successful sync');
+  const clock = stopwatch();
   const draining = new Set([...memory.draining.keys()].map(drainKeyVs));
   const { desired, before } = model.restrict(changes, draining);
   const verified = verifiedTables(memory, desired.iptables);
   const observed = await observe(kernel, desired.families, {
     onlyVirtualServers: before.virtualServers, knownSets: before.sets, knownAddresses: before.addresses, verifiedTables: verified,
   });
+  const observeMs = clock();
   const planned = new Set(desired.virtualServers.map((d) => vsKey(d.vs)).concat(before.virtualServers.map(vsKey)));
   const p = plan(desired, { ...observed, created: new Set(before.virtualServers.map(vsKey)) }, { ...opts, drain: drainState(memory), restricted: true });
   // the drain records of virtual servers not planned this time stay as they were
   for (const [k, v] of memory.draining) if (!planned.has(drainKeyVs(k))) p.draining.set(k, v);
   for (const k of memory.terminating) if (!planned.has(drainKeyVs(k))) p.terminating.add(k);
+  const planMs = clock();
   const result = await applyPlan(p.operations, kernel, log);
   remember(memory, p, result, desired.iptables);
-  return { operations: p.operations, result };
+  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() } };
 }
 
 function verifiedTables(memory: SyncMemory, iptables: readonly FamilyRules[]): Set<string> {
@@ -75,6 +83,12 @@ function verifiedTables(memory: SyncMemory, iptables: readonly FamilyRules[]): S
     for (const t of f.tables) if (memory.tables.get(tableKey(f.family, t.table)) === t.rules.join('\n')) verified.add(tableKey(f.family, t.table));
   }
   return verified;
+}
+
+/** Milliseconds since the last call (or since it was made). */
+function stopwatch(): () => number {
+  let t = performance.now();
+  return () => { const now = performance.now(); const d = Math.round(now - t); t = now; return d; };
 }
 
 const drainState = (m: SyncMemory) => ({ now: m.now(), timeoutMs: m.gracefulTerminationMs, since: m.draining, wasTerminating: m.terminating });
