@@ -18,6 +18,7 @@ export interface KubeSourceOptions {
 const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
+const LIST_CHUNK = 500;
 
 /** The KubeConfig to use: --kubeconfig, else in-cluster; --master overrides the server. */
 export function loadKubeConfig(o: KubeSourceOptions): KubeConfig {
@@ -64,8 +65,8 @@ export class KubeSource implements Source {
     const nodeSelector = `metadata.name=${nodeName}`;
     const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
     this.feeds = [
-      feed('service', new ListWatch('/api/v1/services', watch, () => core.listServiceForAllNamespaces(), false)),
-      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', watch, () => discovery.listEndpointSliceForAllNamespaces(), false)),
+      feed('service', new ListWatch('/api/v1/services', watch, () => listInChunks((p) => core.listServiceForAllNamespaces(p)), false)),
+      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', watch, () => listInChunks((p) => discovery.listEndpointSliceForAllNamespaces(p)), false)),
       feed('node', new ListWatch('/api/v1/nodes', watch, () => core.listNode({ fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
     ];
   }
@@ -159,6 +160,25 @@ export class KubeSource implements Source {
     f.timer = setTimeout(() => void this.run(f), f.backoffMs);
     f.backoffMs = Math.min(f.backoffMs * 2, BACKOFF_MAX_MS);
   }
+}
+
+interface ListPage<T> { items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }
+
+/**
+ * A list read in chunks of LIST_CHUNK objects (as client-go's reflector does): tens of thousands
+ * of EndpointSlices in one response would be held as one huge text, then parsed, then copied, at
+ * once. The API server keeps the chunks one consistent snapshot (the first page's version).
+ */
+async function listInChunks<T, L extends ListPage<T>>(page: (p: { limit: number; _continue?: string }) => Promise<L>): Promise<L> {
+  const first = await page({ limit: LIST_CHUNK });
+  const items = first.items;
+  for (let next = first.metadata?._continue; next;) {
+    const more = await page({ limit: LIST_CHUNK, _continue: next });
+    for (const o of more.items) items.push(o);
+    next = more.metadata?._continue;
+  }
+  if (first.metadata) first.metadata._continue = undefined;
+  return first;
 }
 
 const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace || 'default'}/${obj.metadata?.name ?? ''}`;

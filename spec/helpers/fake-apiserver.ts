@@ -17,6 +17,8 @@ export class FakeApiServer {
   private readonly objects = new Map<Path, Map<string, Obj>>(Object.keys(RESOURCES).map((p) => [p as Path, new Map()]));
   private readonly watchers = new Map<Path, Set<ServerResponse>>(Object.keys(RESOURCES).map((p) => [p as Path, new Set()]));
   private rv = 1;
+  /** every list request served: its resource path, limit (0: none) and how many items it returned */
+  readonly lists: Array<{ path: string; limit: number; items: number }> = [];
   /** every event, so a watch from an older resourceVersion gets what it missed (as the API server does) */
   private readonly history: Array<{ path: Path; rv: number; line: string }> = [];
   private server!: Server;
@@ -96,7 +98,13 @@ export class FakeApiServer {
       res.on('close', () => set.delete(res));
       return;
     }
-    const items = [...this.objects.get(path)!.values()].filter(match);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...RESOURCES[path], metadata: { resourceVersion: String(this.rv) }, items }));
+    // chunked lists: limit and continue (here simply the offset of the next item)
+    const all = [...this.objects.get(path)!.values()].filter(match);
+    const from = Number(url.searchParams.get('continue') ?? '0');
+    const limit = Number(url.searchParams.get('limit') ?? '0') || all.length;
+    const items = all.slice(from, from + limit);
+    this.lists.push({ path, limit: Number(url.searchParams.get('limit') ?? '0'), items: items.length });
+    const more = from + limit < all.length ? { continue: String(from + limit) } : {};
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...RESOURCES[path], metadata: { resourceVersion: String(this.rv), ...more }, items }));
   }
 }

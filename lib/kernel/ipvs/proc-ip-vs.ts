@@ -10,24 +10,29 @@ const FORWARD: Readonly<Record<string, ForwardMethod>> = { Masq: 'masq', Local: 
 
 /** "TCP 10.96.0.1:443" (vsKey) -> its real servers, from the text of /proc/net/ip_vs. */
 export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
+  // Hundreds of thousands of lines at scale: split by hand, no regular expression per line.
   const out = new Map<string, RealServerStatus[]>();
   let current: RealServerStatus[] | undefined;
-  for (const line of text.split('\n')) {
-    const vs = /^(TCP|UDP|SCTP)\s+(\S+)\s/.exec(line);
-    if (vs) {
-      const ep = endpoint(vs[2]!);
-      current = [];
-      if (ep) out.set(`${vs[1]} ${hostPort(ep.address, ep.port)}`, current);
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    const f = line.trim().split(/\s+/);
+    if (f[0] === 'TCP' || f[0] === 'UDP' || f[0] === 'SCTP') {
+      const ep = endpoint(f[1] ?? '');
+      current = ep ? [] : undefined;
+      if (ep && current) out.set(`${f[0]} ${hostPort(ep.address, ep.port)}`, current);
       continue;
     }
-    if (/^FWM\s/.test(line)) { current = undefined; continue; }
-    const rs = /^\s+->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
-    if (!rs || !current) continue;
-    const ep = endpoint(rs[1]!);
-    if (!ep) continue;
+    if (f[0] === 'FWM') { current = undefined; continue; }
+    if (f[0] !== '->' || !current || f.length < 6) continue;
+    const ep = endpoint(f[1]!);
+    const [weight, active, inactive] = [Number(f[3]), Number(f[4]), Number(f[5])];
+    if (!ep || !Number.isInteger(weight) || !Number.isInteger(active) || !Number.isInteger(inactive)) continue;
     current.push({
-      address: ep.address, port: ep.port, forward: FORWARD[rs[2]!] ?? 'masq', weight: Number(rs[3]), upperThreshold: 0, lowerThreshold: 0,
-      activeConnections: Number(rs[4]), inactiveConnections: Number(rs[5]), persistentConnections: 0,
+      address: ep.address, port: ep.port, forward: FORWARD[f[2]!] ?? 'masq', weight, upperThreshold: 0, lowerThreshold: 0,
+      activeConnections: active, inactiveConnections: inactive, persistentConnections: 0,
     });
   }
   return out;
@@ -39,12 +44,14 @@ export async function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string
 
 /** "0A600001:01BB" or "[fd00:0010:…:0001]:01BB" as an address and a port. */
 function endpoint(text: string): { address: string; port: number } | undefined {
-  const v6 = /^\[([0-9a-f:]+)\]:([0-9A-F]{4})$/i.exec(text);
-  if (v6) {
-    const bytes = Buffer.from(v6[1]!.split(':').map((g) => g.padStart(4, '0')).join(''), 'hex');
-    return bytes.length === 16 ? { address: ipFromBytes(bytes, 6), port: parseInt(v6[2]!, 16) } : undefined;
+  if (text.length === 13 && text[8] === ':' && HEX.test(text)) {
+    const n = parseInt(text.slice(0, 8), 16);
+    return { address: `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, port: parseInt(text.slice(9), 16) };
   }
-  const v4 = /^([0-9A-F]{8}):([0-9A-F]{4})$/i.exec(text);
-  if (!v4) return undefined;
-  return { address: ipFromBytes(Buffer.from(v4[1]!, 'hex'), 4), port: parseInt(v4[2]!, 16) };
+  const v6 = /^\[([0-9a-f:]+)\]:([0-9A-F]{4})$/i.exec(text);
+  if (!v6) return undefined;
+  const bytes = Buffer.from(v6[1]!.split(':').map((g) => g.padStart(4, '0')).join(''), 'hex');
+  return bytes.length === 16 ? { address: ipFromBytes(bytes, 6), port: parseInt(v6[2]!, 16) } : undefined;
 }
+
+const HEX = /^[0-9A-F]{8}:[0-9A-F]{4}$/i;

@@ -63,3 +63,34 @@ test('API source: --master without a kubeconfig, and a clear error with no API s
   assert.equal(kc.getCurrentCluster()?.server, 'http://127.0.0.1:1');
   assert.throws(() => loadKubeConfig({ nodeName: 'n', env: {} }), /no API server: give --kubeconfig or --master/);
 });
+
+test('API source: lists in chunks of 500; names the Service of each change (a slice moving between Services names both); objectsOf gives one Service\'s objects', async () => {
+  const api = new FakeApiServer();
+  const url = await api.start();
+  const { log } = memoryLogger();
+  for (let i = 0; i < 1200; i++) api.apply(svc(`s${i}`, { clusterIPs: [`10.96.${i >> 8}.${i & 255}`] }));
+  api.apply(slice('s1-a', 's1', ['10.244.1.5']));
+  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
+  const source = new KubeSource(kc, 'node-a', log);
+  const changes: Change[] = [];
+  try {
+    await source.start((c) => changes.push(...c));
+    assert.equal(source.snapshot().services.length, 1200);
+    assert.deepEqual(api.lists.filter((l) => l.path === '/api/v1/services').map((l) => [l.limit, l.items]), [[500, 500], [500, 500], [500, 200]]);
+    assert.deepEqual(names(source.objectsOf('default/s1').slices), ['s1-a']);
+    assert.deepEqual(names(source.objectsOf('default/s1').services), ['s1']);
+    changes.length = 0;
+    api.apply(slice('s1-a', 's2', ['10.244.1.5'])); // relabelled: now s2's
+    await until(() => source.objectsOf('default/s2').slices.length === 1);
+    assert.deepEqual(changes.map((c) => c.service).sort(), ['default/s1', 'default/s2']);
+    assert.deepEqual(source.objectsOf('default/s1').slices, []);
+    changes.length = 0;
+    api.remove(svc('s7'));
+    await until(() => changes.length > 0);
+    assert.deepEqual(changes.map((c) => [c.kind, c.service]), [['service', 'default/s7']]);
+    assert.deepEqual(source.objectsOf('default/s7'), { services: [], slices: [] });
+  } finally {
+    await source.stop();
+    await api.stop();
+  }
+});
