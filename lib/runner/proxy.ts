@@ -112,6 +112,9 @@ export class Proxy {
       const { operations, result, ms } = !full
         ? await syncChanges(this.o.kernel, model, changes, this.o.planOptions, log, this.memory)
         : await syncOnce(this.o.kernel, model.state(), this.o.planOptions, log, this.memory);
+      // A full sync may bind thousands of addresses, more notifications than the address monitor
+      // can queue: read the node's addresses again now, not in the next change sync.
+      if (full) await this.o.kernel.links.nodeAddresses();
       const healthChecks = model.healthChecks();
       const seconds = (performance.now() - started) / 1000;
       metrics.syncDuration.observe(seconds);
