@@ -60,8 +60,12 @@ export class ModelCache {
     return agg.state();
   }
 
-  /** Only the groups `ids` (Service namespace/name) changed; objectsOf gives their objects now. */
-  update(ids: Iterable<string>, objectsOf: (id: string) => ObjectGroup, node: NodeFacts, config: ModelConfig): DesiredAggregate {
+  /**
+   * Only the groups `ids` (Service namespace/name) changed; objectsOf gives their objects now.
+   * Undefined when there is no earlier build for this configuration to update: build() instead.
+   */
+  update(ids: Iterable<string>, objectsOf: (id: string) => ObjectGroup, node: NodeFacts, config: ModelConfig): DesiredAggregate | undefined {
+    if (!this.agg || JSON.stringify(config) !== this.configKey) return undefined;
     const agg = this.prepare(node, config);
     this.recomputed = 0;
     const todo = new Set(ids);

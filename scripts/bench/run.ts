@@ -55,7 +55,7 @@ async function pure(): Promise<void> {
       const { namespace, name } = serviceName(i);
       current.set(`${name}-v4`, slice(i, M, c % 2 === 0 ? 1 : 0));
       t = performance.now();
-      const agg = cache.update([`${namespace}/${name}`], () => ({ services: [g.services[i]!], slices: [current.get(`${name}-v4`)!, ...(current.has(`${name}-v6`) ? [current.get(`${name}-v6`)!] : [])] }), node, CONFIG);
+      const agg = cache.update([`${namespace}/${name}`], () => ({ services: [g.services[i]!], slices: [current.get(`${name}-v4`)!, ...(current.has(`${name}-v6`) ? [current.get(`${name}-v6`)!] : [])] }), node, CONFIG)!;
       const out = await syncChanges(kernel, agg, cache.takeChanges()!, { excludeCidrs: [] }, log, memory);
       inc.push(performance.now() - t);
       if (out.result.failed.length > 0 || out.operations.length === 0) throw new Error(`incremental sync ${c} did nothing or failed`);

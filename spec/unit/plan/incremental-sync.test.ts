@@ -75,7 +75,7 @@ test('sync property: syncing only the changes leaves the kernel exactly as a ful
       for (const o of [before, 'put' in s ? s.put : undefined]) if (o) dirty.add(o.kind === 'Service' ? idOf(o) : sliceOwner(o));
       if ('put' in s) objects.set(keyOf(s.put), s.put);
       else if (before) objects.delete(keyOf(before));
-      const agg = model.update(dirty, objectsOf, node, CONFIG);
+      const agg = model.update(dirty, objectsOf, node, CONFIG)!;
       const changes = model.takeChanges();
       assert.ok(changes && memory.valid);
       const out = await syncChanges(inc, agg, changes, OPTS, log, memory);
