@@ -25,33 +25,39 @@ export interface ObserveOptions {
 }
 
 export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
-  const virtualServers: ObservedVirtualServer[] = [];
-  const vss = opts.onlyVirtualServers ?? await kernel.ipvs.listVirtualServers();
+  // The reads are independent (separate sockets and processes): they run at the same time.
+  const tables = families.flatMap((family) => TABLES.filter((table) => !opts.verifiedTables?.has(tableKey(family, table))).map((table) => ({ family, table })));
+  const [virtualServers, link, sets, iptables] = await Promise.all([
+    readVirtualServers(kernel, opts.onlyVirtualServers),
+    opts.knownAddresses ? { exists: true, addresses: opts.knownAddresses } : readLink(kernel),
+    opts.knownSets ?? kernel.ipsets.list(),
+    Promise.all(tables.map(async ({ family, table }) => ({ family, table, saved: await kernel.iptables.save(family, table) }))),
+  ]);
+  return { virtualServers, link, sets, iptables, verifiedTables: opts.verifiedTables };
+}
+
+async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[] | undefined): Promise<ObservedVirtualServer[]> {
+  const vss = only ?? await kernel.ipvs.listVirtualServers();
   // A full read takes all destinations at once when the adapter can (one read, not one dump each).
-  const all = !opts.onlyVirtualServers && kernel.ipvs.listAllRealServers ? await kernel.ipvs.listAllRealServers() : undefined;
-  for (const vs of vss) {
-    if (all) { virtualServers.push({ vs, realServers: all.get(vsKey(vs)) ?? [] }); continue; }
+  const all = !only && kernel.ipvs.listAllRealServers ? await kernel.ipvs.listAllRealServers() : undefined;
+  if (all) return vss.map((vs) => ({ vs, realServers: all.get(vsKey(vs)) ?? [] }));
+  const read = await Promise.all(vss.map(async (vs) => {
     try {
-      virtualServers.push({ vs, realServers: await kernel.ipvs.listRealServers(vs) });
+      return { vs, realServers: await kernel.ipvs.listRealServers(vs) };
     } catch (e) {
       // deleted by someone else between the two dumps
       if (!isKernelError(e, 'ESRCH')) throw e;
+      return undefined;
     }
-  }
-  let link: ObservedState['link'];
-  if (opts.knownAddresses) link = { exists: true, addresses: opts.knownAddresses };
-  else try {
-    link = { exists: true, addresses: await kernel.links.listAddresses(KUBE_IPVS0) };
+  }));
+  return read.flatMap((o) => (o ? [o] : []));
+}
+
+async function readLink(kernel: Kernel): Promise<ObservedState['link']> {
+  try {
+    return { exists: true, addresses: await kernel.links.listAddresses(KUBE_IPVS0) };
   } catch (e) {
     if (!isKernelError(e, 'ENODEV')) throw e;
-    link = { exists: false, addresses: [] };
+    return { exists: false, addresses: [] };
   }
-  const sets = opts.knownSets ?? await kernel.ipsets.list();
-  const iptables: Array<ObservedState['iptables'][number]> = [];
-  for (const family of families) {
-    for (const table of TABLES) {
-      if (!opts.verifiedTables?.has(tableKey(family, table))) iptables.push({ family, table, saved: await kernel.iptables.save(family, table) });
-    }
-  }
-  return { virtualServers, link, sets, iptables, verifiedTables: opts.verifiedTables };
 }
