@@ -2,13 +2,15 @@
 // (reference counts for set members and bound addresses, claimants for each virtual server),
 // with a record of what changed since it was last asked: a sync after one endpoint change then
 // costs the change, not the cluster. No I/O.
-import { ipFamily, type IpFamily } from '../net/address.js';
+import { ipFamily } from '../net/address.js';
 import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import { KUBE_SETS, kubeSetName, kubeSetSpec, type KubeSetId } from '../kernel/ipset/kube-sets.js';
 import type { SetSpec, SetState } from '../kernel/ipset/types.js';
 import { skeletonRules } from '../kernel/iptables/skeleton.js';
 import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Problem, ServiceSummary } from './desired-state.js';
 import type { ServiceState } from './service-state.js';
+import type { ModelConfig } from './build.js';
+import { splitServiceId } from './service.js';
 
 /** What one Service (or one group of objects) contributes: its state if programmed, and its problems. */
 export interface Share {
@@ -16,14 +18,8 @@ export interface Share {
   readonly problems: readonly Problem[];
 }
 
-/** The model settings the aggregate needs (a subset of ModelConfig). */
-export interface AggregateConfig {
-  readonly families: readonly IpFamily[];
-  readonly masqueradeAll: boolean;
-  readonly clusterCidrs: readonly string[];
-  readonly masqueradeBit: number;
-  readonly randomFully?: boolean;
-}
+/** The model settings the aggregate needs. */
+export type AggregateConfig = Pick<ModelConfig, 'families' | 'masqueradeAll' | 'clusterCidrs' | 'masqueradeBit' | 'randomFully'>;
 
 /** What changed since the last takeChanges(), each with how it was then. */
 export interface StateChanges {
@@ -71,9 +67,6 @@ export class DesiredAggregate {
       }
     }
   }
-
-  ids(): IterableIterator<string> { return this.shares.keys(); }
-  share(id: string): Share | undefined { return this.shares.get(id); }
 
   /** Replace the share of `id` (a Service's namespace/name); undefined removes it. */
   set(id: string, share: Share | undefined): void {
@@ -195,7 +188,7 @@ export class DesiredAggregate {
     for (const key of this.conflicts) {
       const claimants = this.claims.get(key)!;
       for (const d of claimants.slice(1)) {
-        const [namespace, name] = splitId(d.service);
+        const { namespace, name } = splitServiceId(d.service);
         out.push({ kind: 'Service', namespace, name, reason: `virtual server ${key} (port "${d.portName}") is already used by ${claimants[0]!.service}: not programmed`, skipped: true });
       }
     }
@@ -261,4 +254,3 @@ interface MutableChanges {
 
 const emptyChanges = (): MutableChanges => ({ virtualServers: new Map(), members: new Map(), bound: new Map() });
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const splitId = (id: string): [string, string] => { const i = id.indexOf('/'); return [id.slice(0, i), id.slice(i + 1)]; };

@@ -8,6 +8,7 @@ import { objectName } from './raw.js';
 import { sliceOwner, type EndpointSlice } from './endpoint-slice.js';
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
+import { serviceId } from './service.js';
 import { parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
@@ -65,7 +66,7 @@ export class ModelCache {
    * Undefined when there is no earlier build for this configuration to update: build() instead.
    */
   update(ids: Iterable<string>, objectsOf: (id: string) => ObjectGroup, node: NodeFacts, config: ModelConfig): DesiredAggregate | undefined {
-    if (!this.agg || JSON.stringify(config) !== this.configKey) return undefined;
+    if (!this.agg || JSON.stringify(config) !== this.configKey) return undefined; // prepare() would start afresh
     const agg = this.prepare(node, config);
     this.recomputed = 0;
     const todo = new Set(ids);
@@ -129,7 +130,7 @@ export class ModelCache {
   }
 }
 
-const idOf = (o: unknown) => { const { namespace, name } = objectName(o); return `${namespace}/${name}`; };
+const idOf = (o: unknown) => serviceId(objectName(o));
 
 function sameObjects(e: Entry, g: ObjectGroup): boolean {
   return e.services.length === g.services.length && e.services.every((s, i) => s === g.services[i])

@@ -197,3 +197,5 @@ function cidr(text: string, path: string): string {
 }
 
 export const serviceId = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+/** serviceId's inverse (a namespace holds no '/'). */
+export const splitServiceId = (id: string) => ({ namespace: id.slice(0, id.indexOf('/')), name: id.slice(id.indexOf('/') + 1) });

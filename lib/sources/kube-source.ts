@@ -5,6 +5,8 @@ import { CoreV1Api, DiscoveryV1Api, KubeConfig, ListWatch, Watch, type Kubernete
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../model/build.js';
 import { sliceOwner } from '../model/endpoint-slice.js';
+import { objectName } from '../model/raw.js';
+import { serviceId, splitServiceId } from '../model/service.js';
 import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
 
@@ -96,7 +98,7 @@ export class KubeSource implements Source {
   }
 
   objectsOf(service: string): ObjectGroup {
-    const [namespace, name] = [service.slice(0, service.indexOf('/')), service.slice(service.indexOf('/') + 1)];
+    const { namespace, name } = splitServiceId(service);
     const svc = this.feed('service').informer.get(name, namespace);
     return { services: svc ? [svc] : [], slices: [...(this.slicesByOwner.get(service)?.values() ?? [])] };
   }
@@ -181,7 +183,8 @@ async function listInChunks<T, L extends ListPage<T>>(page: (p: { limit: number;
   return first;
 }
 
-const keyOf = (obj: KubernetesObject) => `${obj.metadata?.namespace || 'default'}/${obj.metadata?.name ?? ''}`;
+/** The id the model gives the object (namespace/name). */
+const keyOf = (obj: KubernetesObject) => serviceId(objectName(obj));
 
 function triggerTime(obj: KubernetesObject): number {
   const t = obj.metadata?.annotations?.[TRIGGER_TIME];

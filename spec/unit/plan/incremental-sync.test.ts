@@ -9,6 +9,7 @@ import { buildDesiredState } from '../../../lib/model/build.js';
 import { ModelCache } from '../../../lib/model/model-cache.js';
 import { sliceOwner } from '../../../lib/model/endpoint-slice.js';
 import { objectName } from '../../../lib/model/raw.js';
+import { serviceId } from '../../../lib/model/service.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
 import { SyncMemory, syncChanges, syncOnce } from '../../../lib/sync/sync-once.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
@@ -18,7 +19,7 @@ import { fakeKernel, memoryLogger, type FakeKernel } from '../../helpers/fake-ke
 
 type Obj = Record<string, unknown>;
 const OPTS = { excludeCidrs: [] };
-const idOf = (o: unknown) => { const { namespace, name } = objectName(o); return `${namespace}/${name}`; };
+const idOf = (o: unknown) => serviceId(objectName(o));
 const keyOf = (o: Obj) => `${String(o.kind)} ${idOf(o)}`;
 
 // Few names and addresses, so that objects collide: two Services on one cluster IP and port, a
