@@ -111,7 +111,7 @@ export class Proxy {
       if (reason === 'periodic') this.memory.forget();
       const modelMs = Math.round(performance.now() - started);
       const full = !(changes && this.memory.valid);
-      const { operations, result, ms } = !full
+      const { operations, result, ms, readMs } = !full
         ? await syncChanges(this.o.kernel, model, changes, this.o.planOptions, log, this.memory)
         : await syncOnce(this.o.kernel, model.state(), this.o.planOptions, log, this.memory);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
@@ -128,7 +128,7 @@ export class Proxy {
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
       const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
-        full, phasesMs: { model: modelMs, ...ms } };
+        full, phasesMs: { model: modelMs, ...ms }, readMs };
       if (ok) {
         this.o.health.synced();
         metrics.lastSync.set(Date.now() / 1000);

@@ -1,7 +1,7 @@
-// Reading the kernel state a plan starts from: one dump of virtual servers (plus one per virtual
-// server for its real servers: IPVS has no dump of all destinations), one address dump of
-// kube-ipvs0, one `ipset save`, one iptables-save per family and table. Between full resyncs the
-// sets and tables the last sync wrote can be taken as known (each tool run costs a process).
+// Reading the kernel state a plan starts from: one dump of virtual servers (plus their real
+// servers, from /proc/net/ip_vs or one dump each), one address dump of kube-ipvs0, one listing of
+// the sets, one iptables-save per family and table. Between full resyncs the sets and tables the
+// last sync wrote can be taken as known (each tool run costs a process).
 import type { IpFamily } from '../net/address.js';
 import { isKernelError } from '../kernel/errors.js';
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
@@ -22,24 +22,36 @@ export interface ObserveOptions {
   readonly onlyVirtualServers?: readonly VirtualServer[];
   /** the addresses of kube-ipvs0 as the last sync left them, instead of an address dump */
   readonly knownAddresses?: readonly string[];
+  /** filled with how long each read took, in ms (they overlap: each is its own wall time) */
+  readonly readMs?: Record<string, number>;
 }
+
+type Timer = <T>(name: string, read: Promise<T>) => Promise<T>;
 
 export async function observe(kernel: Kernel, families: readonly IpFamily[], opts: ObserveOptions = {}): Promise<ObservedState> {
   // The reads are independent (separate sockets and processes): they run at the same time.
   const tables = families.flatMap((family) => TABLES.filter((table) => !opts.verifiedTables?.has(tableKey(family, table))).map((table) => ({ family, table })));
+  const timed: Timer = (name, read) => {
+    if (!opts.readMs) return read;
+    const start = performance.now();
+    return read.finally(() => { opts.readMs![name] = Math.round(performance.now() - start); });
+  };
   const [virtualServers, link, sets, iptables] = await Promise.all([
-    readVirtualServers(kernel, opts.onlyVirtualServers),
-    opts.knownAddresses ? { exists: true, addresses: opts.knownAddresses } : readLink(kernel),
-    opts.knownSets ?? kernel.ipsets.list(),
-    Promise.all(tables.map(async ({ family, table }) => ({ family, table, saved: await kernel.iptables.save(family, table) }))),
+    readVirtualServers(kernel, opts.onlyVirtualServers, timed),
+    opts.knownAddresses ? { exists: true, addresses: opts.knownAddresses } : timed('addresses', readLink(kernel)),
+    opts.knownSets ?? timed('sets', kernel.ipsets.list()),
+    timed('iptables', Promise.all(tables.map(async ({ family, table }) => ({ family, table, saved: await kernel.iptables.save(family, table) })))),
   ]);
   return { virtualServers, link, sets, iptables, verifiedTables: opts.verifiedTables };
 }
 
-async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[] | undefined): Promise<ObservedVirtualServer[]> {
-  const vss = only ?? await kernel.ipvs.listVirtualServers();
-  // A full read takes all destinations at once when the adapter can (one read, not one dump each).
-  const all = !only && kernel.ipvs.listAllRealServers ? await kernel.ipvs.listAllRealServers() : undefined;
+async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[] | undefined, timed: Timer): Promise<ObservedVirtualServer[]> {
+  // A full read takes all destinations at once when the adapter can (one read, not one dump
+  // each), alongside the dump of virtual servers.
+  const [vss, all] = await Promise.all([
+    only ?? timed('virtualServers', kernel.ipvs.listVirtualServers()),
+    !only && kernel.ipvs.listAllRealServers ? timed('realServers', kernel.ipvs.listAllRealServers()) : undefined,
+  ]);
   if (all) return vss.map((vs) => ({ vs, realServers: all.get(vsKey(vs)) ?? [] }));
   const read = await Promise.all(vss.map(async (vs) => {
     try {

@@ -3,6 +3,8 @@
 import { NetlinkIpvs } from '../kernel/ipvs/netlink-ipvs.js';
 import { RtnetlinkLinks } from '../kernel/links/rtnetlink-links.js';
 import { IpsetCli } from '../kernel/ipset/ipset-cli.js';
+import { IpsetNetlinkReader } from '../kernel/ipset/netlink-list.js';
+import { runTool } from '../kernel/tool.js';
 import { IptablesCli } from '../kernel/iptables/iptables-cli.js';
 import { ConntrackCli } from '../kernel/conntrack/conntrack.js';
 import type { Kernel } from './kernel.js';
@@ -23,12 +25,13 @@ export async function openKernel(): Promise<OpenKernel> {
     throw new Error(`IPVS is not available (is the ip_vs module loadable on this node?): ${(e as Error).message}`);
   }
   const links = new RtnetlinkLinks();
+  const setReader = IpsetNetlinkReader.open();
+  const close = () => { ipvs.close(); links.close(); setReader.close(); };
   try {
     const iptables = await IptablesCli.detect();
-    return { ipvs, links, ipsets: new IpsetCli(), iptables, conntrack: new ConntrackCli(), close: () => { ipvs.close(); links.close(); } };
+    return { ipvs, links, ipsets: new IpsetCli(runTool, setReader), iptables, conntrack: new ConntrackCli(), close };
   } catch (e) {
-    ipvs.close();
-    links.close();
+    close();
     throw e;
   }
 }

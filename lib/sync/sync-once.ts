@@ -19,6 +19,8 @@ export interface SyncOutcome {
   readonly result: ApplyResult;
   /** milliseconds spent reading the kernel, planning, and applying */
   readonly ms: { readonly observe: number; readonly plan: number; readonly apply: number };
+  /** each kernel read of the observe phase, in ms (they run at the same time) */
+  readonly readMs: Readonly<Record<string, number>>;
 }
 
 /** What one sync tells the next. */
@@ -41,14 +43,15 @@ export class SyncMemory {
 export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory): Promise<SyncOutcome> {
   const clock = stopwatch();
   const verified = memory ? verifiedTables(memory, desired.iptables) : new Set<string>();
-  const observed = await observe(kernel, desired.families, { verifiedTables: verified });
+  const readMs: Record<string, number> = {};
+  const observed = await observe(kernel, desired.families, { verifiedTables: verified, readMs });
   const observeMs = clock();
   const drain = memory ? drainState(memory) : opts.drain;
   const p = plan(desired, observed, { ...opts, drain });
   const planMs = clock();
   const result = await applyPlan(p.operations, kernel, log);
   if (memory) remember(memory, p, result, desired.iptables);
-  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() } };
+  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs };
 }
 
 /**
@@ -62,8 +65,9 @@ export async function syncChanges(kernel: Kernel, model: DesiredAggregate, chang
   const draining = new Set([...memory.draining.keys()].map(drainKeyVs));
   const { desired, before } = model.restrict(changes, draining);
   const verified = verifiedTables(memory, desired.iptables);
+  const readMs: Record<string, number> = {};
   const observed = await observe(kernel, desired.families, {
-    onlyVirtualServers: before.virtualServers, knownSets: before.sets, knownAddresses: before.addresses, verifiedTables: verified,
+    onlyVirtualServers: before.virtualServers, knownSets: before.sets, knownAddresses: before.addresses, verifiedTables: verified, readMs,
   });
   const observeMs = clock();
   const planned = new Set(desired.virtualServers.map((d) => vsKey(d.vs)).concat(before.virtualServers.map(vsKey)));
@@ -74,7 +78,7 @@ export async function syncChanges(kernel: Kernel, model: DesiredAggregate, chang
   const planMs = clock();
   const result = await applyPlan(p.operations, kernel, log);
   remember(memory, p, result, desired.iptables);
-  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() } };
+  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs };
 }
 
 function verifiedTables(memory: SyncMemory, iptables: readonly FamilyRules[]): Set<string> {

@@ -140,7 +140,7 @@ async function inVm(): Promise<void> {
         const from = proxy.logs.length;
         proxy.signal('SIGUSR1');
         const idle = await proxy.waitForLog((l) => l.msg === 'synced' && l.reason === 'periodic', 3_600_000, from);
-        say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)})`);
+        say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)})`);
         const status = readFileSync(`/proc/${proxy.pid}/status`, 'utf8');
         const rssMB = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
         say(`    peak RSS ${rssMB} MB`);
@@ -148,7 +148,7 @@ async function inVm(): Promise<void> {
           services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
           incrementalP50Ms: Math.round(pct(lat, 0.5)), incrementalP99Ms: Math.round(pct(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
           detail: { virtualServers: desired.virtualServers.length, realServers, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
-            incrementalSyncP50Ms: pct(syncMs, 0.5), incrementalSyncP99Ms: pct(syncMs, 0.99), coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs },
+            incrementalSyncP50Ms: pct(syncMs, 0.5), incrementalSyncP99Ms: pct(syncMs, 0.99), coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();

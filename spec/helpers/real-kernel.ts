@@ -1,18 +1,10 @@
 // The real kernel adapters (VM only), and a reset of everything a sync creates in the VM's root
 // network namespace, so VM tests that sync start from and leave a clean kernel.
-import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
-import { RtnetlinkLinks } from '../../lib/kernel/links/rtnetlink-links.js';
-import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
-import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
-import type { Kernel } from '../../lib/sync/kernel.js';
+import { openKernel, type OpenKernel } from '../../lib/sync/open-kernel.js';
 import { exec } from './exec.js';
 
-export async function openRealKernel(): Promise<Kernel & { close(): void }> {
-  const ipvs = await NetlinkIpvs.open();
-  const links = new RtnetlinkLinks();
-  const iptables = await IptablesCli.detect();
-  return { ipvs, links, ipsets: new IpsetCli(), iptables, close: () => { ipvs.close(); links.close(); } };
-}
+/** The proxy's own adapters: IPVS, links and ipset reads over netlink, the netfilter tools. */
+export const openRealKernel = (): Promise<OpenKernel> => openKernel();
 
 /** Remove every virtual server, KUBE chain and set, and kube-ipvs0 (the VM has nothing else). */
 export async function resetKernel(): Promise<void> {

@@ -1,14 +1,20 @@
-// ipsets through the ipset tool: one `ipset save` to observe, one `ipset restore` per sync
-// (never one process per entry, upstream's #133773).
+// ipsets written through the ipset tool, one `ipset restore` per sync (never one process per
+// entry, upstream's #133773), and read either over netlink (the proxy) or with `ipset save` (tests
+// in a network namespace, where this process's sockets cannot reach).
 import { KernelError } from '../errors.js';
 import { runTool, type ToolRunner } from '../tool.js';
 import { parseIpsetSave } from './save-format.js';
 import { OWNED_PREFIX, type Ipsets, type SetState } from './types.js';
 
+export interface SetReader {
+  list(keep: (name: string) => boolean): Promise<Map<string, SetState>>;
+}
+
 export class IpsetCli implements Ipsets {
-  constructor(private readonly run: ToolRunner = runTool) {}
+  constructor(private readonly run: ToolRunner = runTool, private readonly reader?: SetReader) {}
 
   async list(): Promise<Map<string, SetState>> {
+    if (this.reader) return this.reader.list((name) => name.startsWith(OWNED_PREFIX));
     const r = await this.run('ipset', ['save']);
     if (r.code !== 0) throw new KernelError('IPSET', 'list ipsets', 'all', r.stderr.trim());
     return parseIpsetSave(r.stdout, (name) => name.startsWith(OWNED_PREFIX));

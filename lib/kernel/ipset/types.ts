@@ -16,7 +16,7 @@ export interface SetState extends SetSpec {
 }
 
 export interface Ipsets {
-  /** Every set whose name starts with KUBE- (ours and kube-proxy's), with members: one `ipset save`. */
+  /** Every set whose name starts with KUBE- (ours and kube-proxy's), with members. */
   list(): Promise<Map<string, SetState>>;
   /** Apply one `ipset restore` script. Fails at the first bad line (KernelError naming it). */
   restore(script: string): Promise<void>;
