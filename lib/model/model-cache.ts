@@ -5,7 +5,7 @@
 // unchanged groups; update() takes only the groups a source says changed, so an endpoint change
 // costs one Service. The result equals buildDesiredState's (property-tested).
 import { objectName } from './raw.js';
-import { sliceOwner, type EndpointSlice } from './endpoint-slice.js';
+import { sliceOwner } from './endpoint-slice.js';
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
 import { serviceId } from './service.js';
@@ -19,8 +19,9 @@ export interface ObjectGroup {
   readonly slices: readonly unknown[];
 }
 
-interface SliceEntry { readonly slice?: EndpointSlice; readonly problems: readonly Problem[] }
-interface Entry { readonly services: readonly unknown[]; readonly slices: ReadonlyMap<unknown, SliceEntry> }
+// Only the objects' identities are kept (the informer keeps the objects): parsed slices would be a
+// second copy of every endpoint, and a changed group parses its one or two slices again cheaply.
+interface Entry { readonly services: readonly unknown[]; readonly slices: ReadonlySet<unknown> }
 
 const EMPTY: ObjectGroup = { services: [], slices: [] };
 /** the share holding the problems of slices named twice in one snapshot (only a file can do that) */
@@ -115,17 +116,16 @@ export class ModelCache {
       return;
     }
     this.recomputed++;
-    const slices = new Map<unknown, SliceEntry>();
-    for (const raw of g.slices) slices.set(raw, e?.slices.get(raw) ?? parseOneSlice([raw], config));
-    const problems = [...slices.values()].flatMap((s) => s.problems);
+    const slices = g.slices.map((raw) => parseOneSlice([raw], config));
+    const problems = slices.flatMap((s) => s.problems);
     let state;
     if (g.services.length > 0) {
       const r = parseOneService(g.services, config);
       problems.push(...r.problems);
-      const parsed = [...slices.values()].flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const parsed = slices.flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       if (r.service) state = serviceState(r.service, parsed, this.view!);
     }
-    this.entries.set(id, { services: g.services, slices });
+    this.entries.set(id, { services: g.services, slices: new Set(g.slices) });
     agg.set(id, { state, problems });
   }
 }

@@ -6,7 +6,10 @@ import ipaddr from 'ipaddr.js';
 import { canonicalIp, ipFamily } from '../net/address.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
 import { Malformed, list, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
-import { schedulerOf, type SchedulerChoice } from './scheduler.js';
+import { SCHEDULER_ANNOTATIONS, SCHEDULER_FLAGS_ANNOTATIONS, schedulerOf, type SchedulerChoice } from './scheduler.js';
+
+/** Every annotation the model reads (the API source keeps only these). */
+export const MODEL_ANNOTATIONS: readonly string[] = [...SCHEDULER_ANNOTATIONS, ...SCHEDULER_FLAGS_ANNOTATIONS];
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 

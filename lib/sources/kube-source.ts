@@ -9,6 +9,7 @@ import { objectName } from '../model/raw.js';
 import { serviceId, splitServiceId } from '../model/service.js';
 import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
+import { TRIGGER_TIME, slim, type SlimKind } from './slim.js';
 
 export interface KubeSourceOptions {
   readonly kubeconfig?: string;
@@ -17,7 +18,6 @@ export interface KubeSourceOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 const LIST_CHUNK = 500;
@@ -62,13 +62,15 @@ export class KubeSource implements Source {
 
   constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
     const watch = new Watch(kc);
+    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind) as unknown as Watch;
     const core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const nodeSelector = `metadata.name=${nodeName}`;
     const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
     this.feeds = [
-      feed('service', new ListWatch('/api/v1/services', watch, () => listInChunks((p) => core.listServiceForAllNamespaces(p)), false)),
-      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', watch, () => listInChunks((p) => discovery.listEndpointSliceForAllNamespaces(p)), false)),
+      feed('service', new ListWatch('/api/v1/services', slimWatch('service'), () => listInChunks('service', (p) => core.listServiceForAllNamespaces(p)), false)),
+      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', slimWatch('endpointSlice'),
+        () => listInChunks('endpointSlice', (p) => discovery.listEndpointSliceForAllNamespaces(p)), false)),
       feed('node', new ListWatch('/api/v1/nodes', watch, () => core.listNode({ fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
     ];
   }
@@ -171,16 +173,27 @@ interface ListPage<T> { items: T[]; metadata?: { resourceVersion?: string; _cont
  * of EndpointSlices in one response would be held as one huge text, then parsed, then copied, at
  * once. The API server keeps the chunks one consistent snapshot (the first page's version).
  */
-async function listInChunks<T, L extends ListPage<T>>(page: (p: { limit: number; _continue?: string }) => Promise<L>): Promise<L> {
+async function listInChunks<T, L extends ListPage<T>>(kind: SlimKind, page: (p: { limit: number; _continue?: string }) => Promise<L>): Promise<L> {
   const first = await page({ limit: LIST_CHUNK });
-  const items = first.items;
+  const items = first.items.map((o) => slim(kind, o) as T);
   for (let next = first.metadata?._continue; next;) {
     const more = await page({ limit: LIST_CHUNK, _continue: next });
-    for (const o of more.items) items.push(o);
+    for (const o of more.items) items.push(slim(kind, o) as T);
     next = more.metadata?._continue;
   }
+  first.items = items;
   if (first.metadata) first.metadata._continue = undefined;
   return first;
+}
+
+/** A Watch whose added, modified and deleted objects are slimmed before the informer keeps them. */
+class SlimWatch {
+  constructor(private readonly inner: Watch, private readonly kind: SlimKind) {}
+
+  watch(...[path, params, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    return this.inner.watch(path, params, (phase, obj, raw) =>
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slim(this.kind, obj) : obj, raw), done);
+  }
 }
 
 /** The id the model gives the object (namespace/name). */

@@ -23,7 +23,9 @@ test('API source: lists, then follows watch events; reports the node; survives a
   const url = await api.start();
   const { log, lines } = memoryLogger();
   api.apply(svc('web'));
-  api.apply(slice('web-1', 'web', ['10.244.1.5']));
+  const withExtras = (o: Record<string, any>) => ({ ...o, metadata: { ...o.metadata, managedFields: [{ manager: 'kcm', fieldsV1: {} }] },
+    endpoints: o.endpoints.map((e: object) => ({ ...e, targetRef: { kind: 'Pod', name: 'web-abc' } })) });
+  api.apply(withExtras(slice('web-1', 'web', ['10.244.1.5'])));
   api.apply({ kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-a' }] } });
   api.apply({ kind: 'Node', metadata: { name: 'node-b' } });
   const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
@@ -35,12 +37,16 @@ test('API source: lists, then follows watch events; reports the node; survives a
     assert.equal(source.synced(), true);
     assert.deepEqual(names(source.snapshot().services), ['web']);
     assert.deepEqual(names(source.snapshot().endpointSlices), ['web-1']);
+    const kept = () => JSON.stringify(source.snapshot().endpointSlices);
+    assert.doesNotMatch(kept(), /managedFields|targetRef/, 'listed objects are kept slim');
     await until(() => source.node() !== undefined);
     assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'] });
 
     changes.length = 0;
-    api.apply(slice('web-2', 'web', ['10.244.2.6']));
+    api.apply(withExtras(slice('web-2', 'web', ['10.244.2.6'])));
     await until(() => source.snapshot().endpointSlices.length === 2);
+    assert.match(kept(), /10\.244\.2\.6/);
+    assert.doesNotMatch(kept(), /managedFields|targetRef/, 'watched objects are kept slim');
     assert.ok(changes.some((c) => c.kind === 'endpointSlice'));
     api.remove(svc('web'));
     await until(() => source.snapshot().services.length === 0);

@@ -1,0 +1,70 @@
+// What the API source keeps of each object: only what the model reads, yet the model must compute
+// exactly the same desired state (and the same problems) from it as from the whole object.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { slim } from '../../../lib/sources/slim.js';
+import { parseObjects } from '../../../lib/sources/objects-file.js';
+import { MODEL_ANNOTATIONS } from '../../../lib/model/service.js';
+import { buildDesiredState } from '../../../lib/model/build.js';
+import { CONFIG, NODE } from '../../helpers/objects.js';
+
+const kindOf = (o: unknown) => ((o as { kind?: string }).kind === 'EndpointSlice' ? 'endpointSlice' : 'service');
+const slimAll = (s: { services: readonly unknown[]; endpointSlices: readonly unknown[] }) =>
+  ({ services: s.services.map((o) => slim('service', o)), endpointSlices: s.endpointSlices.map((o) => slim('endpointSlice', o)) });
+
+/** What a real API server adds: managedFields, kubectl's annotation, timestamps, per-endpoint extras. */
+function fatten(o: unknown): unknown {
+  const obj = structuredClone(o) as Record<string, any>;
+  obj.metadata = {
+    ...obj.metadata, uid: 'a1b2', resourceVersion: '42', generation: 3, creationTimestamp: new Date('2026-01-02T03:04:05Z'),
+    annotations: { ...obj.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(o).repeat(3) },
+    managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', fieldsV1: { 'f:endpoints': {} }, time: new Date() }],
+    ownerReferences: [{ kind: 'Service', name: 'x', uid: 'u', apiVersion: 'v1' }],
+  };
+  if (Array.isArray(obj.endpoints)) {
+    obj.endpoints = obj.endpoints.map((e: Record<string, unknown>) => ({
+      ...e, targetRef: { kind: 'Pod', name: 'web-abc', namespace: 'default', uid: 'pod-uid' }, zone: 'z1', hostname: undefined, hints: { forZones: [{ name: 'z1' }] },
+    }));
+  }
+  return obj;
+}
+
+test('slim objects: the model computes the same desired state and problems from the examples, whole or slimmed', () => {
+  for (const file of ['examples/cluster.yaml', 'examples/demo.yaml']) {
+    const snap = parseObjects(readFileSync(file, 'utf8'), file);
+    const fat = { services: snap.services.map(fatten), endpointSlices: snap.endpointSlices.map(fatten) };
+    assert.deepEqual(buildDesiredState(slimAll(fat), NODE, CONFIG), buildDesiredState(fat, NODE, CONFIG), file);
+    assert.ok(snap.services.length > 0 && snap.endpointSlices.length > 0, file);
+  }
+});
+
+test('slim objects: managedFields, other annotations, timestamps and endpoint extras are dropped; the scheduler and trigger-time annotations kept', () => {
+  const obj = fatten({
+    kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z', [MODEL_ANNOTATIONS[0]!]: 'lc', other: 'x' } },
+    addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
+  });
+  assert.deepEqual(slim('endpointSlice', obj), {
+    kind: 'EndpointSlice',
+    metadata: { name: 'web-1', namespace: 'shop', uid: 'a1b2', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'web' },
+      annotations: { [MODEL_ANNOTATIONS[0]!]: 'lc', 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z' } },
+    addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
+  });
+});
+
+test('slim objects: malformed objects stay malformed, with the same problem reported', () => {
+  const bad = [
+    { kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { clusterIP: '10.96.0.1', ports: 'eighty' } },
+    { kind: 'Service', metadata: 'nope', spec: {} },
+    { kind: 'Service', metadata: { name: 'b', namespace: 'x', annotations: 'not a map' }, spec: { clusterIP: '10.96.0.2', ports: [{ port: 80 }] } },
+    { kind: 'EndpointSlice', metadata: { name: 'c', namespace: 'x', labels: { 'kubernetes.io/service-name': 'a' } }, addressType: 'IPv4', endpoints: [{ addresses: [42] }, 'x'] },
+    { kind: 'EndpointSlice', metadata: { name: 'd', namespace: 'x', labels: { 'kubernetes.io/service-name': 'a' } }, addressType: 'IPv4', endpoints: 7 },
+  ];
+  const snap = { services: bad.filter((o) => kindOf(o) === 'service'), endpointSlices: bad.filter((o) => kindOf(o) === 'endpointSlice') };
+  const whole = buildDesiredState(snap, NODE, CONFIG).problems;
+  assert.equal(whole.length, bad.length);
+  assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG).problems, whole);
+});
