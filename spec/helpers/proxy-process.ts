@@ -1,7 +1,11 @@
-// ipvs-proxy as a real process (the built dist/), its JSON log lines kept for assertions.
+// ipvs-proxy as a real process, started as in production by bin/ipvs-proxy (the built dist/ with
+// its Node flags), its JSON log lines kept for assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/ipvs-proxy', import.meta.url));
 
 export class ProxyProcess {
   readonly logs: Array<Record<string, unknown>> = [];
@@ -9,7 +13,7 @@ export class ProxyProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, ['--enable-source-maps', 'dist/cli/entry.js', ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    this.child = spawn(BIN, args, { stdio: ['ignore', 'inherit', 'pipe'] });
     createInterface({ input: this.child.stderr! }).on('line', (l) => {
       try { this.logs.push(JSON.parse(l) as Record<string, unknown>); } catch { this.logs.push({ msg: l }); }
     });
