@@ -10,7 +10,7 @@ import { skeletonRules } from '../kernel/iptables/skeleton.js';
 import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Problem, ServiceSummary } from './desired-state.js';
 import type { ServiceState } from './service-state.js';
 import type { ModelConfig } from './build.js';
-import { splitServiceId } from './service.js';
+import { serviceId, splitServiceId } from './service.js';
 
 /** What one Service (or one group of objects) contributes: its state if programmed, and its problems. */
 export interface Share {
@@ -121,7 +121,7 @@ export class DesiredAggregate {
     if (this.cached) return this.cached;
     const ids = [...this.shares.keys()].sort(cmp);
     const states = ids.flatMap((id) => { const s = this.shares.get(id)!.state; return s ? [s] : []; });
-    const summaries: ServiceSummary[] = states.map((st) => ({ id: `${st.service.namespace}/${st.service.name}`, type: st.service.type, clusterIPs: st.service.clusterIPs, ports: st.service.ports }));
+    const summaries: ServiceSummary[] = states.map((st) => ({ id: serviceId(st.service), type: st.service.type, clusterIPs: st.service.clusterIPs, ports: st.service.ports }));
     const vss = [...this.claims.entries()].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1][0]!);
     const sets: SetState[] = [...this.specs.values()].sort((a, b) => cmp(a.name, b.name)).map((spec) => ({ ...spec, members: new Set(this.members.get(spec.name)!.keys()) }));
     this.cached = {
@@ -204,10 +204,7 @@ export class DesiredAggregate {
     for (const d of st.virtualServers) this.claim(id, d, sign);
     for (const m of st.members) this.count(m.set, m.member, sign);
     for (const a of st.bind) {
-      const was = this.bound.get(a) ?? 0;
-      if ((was === 0) !== (was + sign === 0) && !this.changed.bound.has(a)) this.changed.bound.set(a, was > 0);
-      if (was + sign === 0) this.bound.delete(a);
-      else this.bound.set(a, was + sign);
+      refcount(this.bound, a, sign, () => this.changed.bound);
       // KUBE-IPVS-IPS holds exactly the bound addresses
       this.count(kubeSetName('ipvsIps', ipFamily(a)), a, sign);
     }
@@ -216,14 +213,11 @@ export class DesiredAggregate {
   private count(set: string, member: string, sign: 1 | -1): void {
     const m = this.members.get(set);
     if (!m) return; // a set of a family this node does not serve
-    const was = m.get(member) ?? 0;
-    if ((was === 0) !== (was + sign === 0)) {
+    refcount(m, member, sign, () => {
       let touched = this.changed.members.get(set);
       if (!touched) this.changed.members.set(set, (touched = new Map()));
-      if (!touched.has(member)) touched.set(member, was > 0);
-    }
-    if (was + sign === 0) m.delete(member);
-    else m.set(member, was + sign);
+      return touched;
+    });
   }
 
   private claim(id: string, d: DesiredVirtualServer, sign: 1 | -1): void {
@@ -250,6 +244,17 @@ interface MutableChanges {
   readonly virtualServers: Map<string, DesiredVirtualServer | undefined>;
   readonly members: Map<string, Map<string, boolean>>;
   readonly bound: Map<string, boolean>;
+}
+
+/** Count a key up or down; when it appears or vanishes, record (once) in changed() whether it was there before. */
+function refcount(counts: Map<string, number>, key: string, sign: 1 | -1, changed: () => Map<string, boolean>): void {
+  const was = counts.get(key) ?? 0;
+  if ((was === 0) !== (was + sign === 0)) {
+    const c = changed();
+    if (!c.has(key)) c.set(key, was > 0);
+  }
+  if (was + sign === 0) counts.delete(key);
+  else counts.set(key, was + sign);
 }
 
 const emptyChanges = (): MutableChanges => ({ virtualServers: new Map(), members: new Map(), bound: new Map() });

@@ -77,7 +77,7 @@ function parseSlices(objects: readonly unknown[], config: ModelConfig, problems:
     const r = parseOneSlice(objs, config);
     problems.push(...r.problems);
     if (!r.slice) continue;
-    const key = `${r.slice.namespace}/${r.slice.service}`;
+    const key = serviceId({ namespace: r.slice.namespace, name: r.slice.service });
     out.set(key, [...(out.get(key) ?? []), r.slice]);
   }
   return out;

@@ -9,7 +9,7 @@ import { sliceOwner } from './endpoint-slice.js';
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
 import { serviceId } from './service.js';
-import { parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
+import { groupByName, parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
 
@@ -47,10 +47,8 @@ export class ModelCache {
     const groups = new Map<string, { services: unknown[]; slices: unknown[] }>();
     const group = (id: string) => { let g = groups.get(id); if (!g) groups.set(id, (g = { services: [], slices: [] })); return g; };
     for (const o of snapshot.services) group(idOf(o)).services.push(o);
-    const byName = new Map<string, unknown[]>();
-    for (const o of snapshot.endpointSlices) { const id = idOf(o); const l = byName.get(id); if (l) l.push(o); else byName.set(id, [o]); }
     const duplicates: Problem[] = [];
-    for (const objs of byName.values()) {
+    for (const [, objs] of groupByName(snapshot.endpointSlices)) {
       if (objs.length > 1) duplicates.push(...parseOneSlice(objs, config).problems);
       else group(sliceOwner(objs[0])).slices.push(objs[0]);
     }

@@ -100,9 +100,9 @@ export class Proxy {
       const dirty = this.dirty;
       this.dirty = new Set();
       const source = this.o.source;
-      const updated = dirty !== 'all' && source.objectsOf ? this.model.update(dirty, (id) => source.objectsOf!(id), node, this.o.config) : undefined;
+      const updated = dirty !== 'all' && source.objectsOf && this.model.update(dirty, (id) => source.objectsOf!(id), node, this.o.config);
       if (!updated) this.model.build(source.snapshot(), node, this.o.config);
-      const model = updated ?? this.model.aggregate;
+      const model = this.model.aggregate;
       const changes = this.model.takeChanges();
       const problems = model.problems();
       this.report(problems);

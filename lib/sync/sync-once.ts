@@ -70,8 +70,9 @@ export async function syncChanges(kernel: Kernel, model: DesiredAggregate, chang
     onlyVirtualServers: before.virtualServers, knownSets: before.sets, knownAddresses: before.addresses, verifiedTables: verified, readMs,
   });
   const observeMs = clock();
-  const planned = new Set(desired.virtualServers.map((d) => vsKey(d.vs)).concat(before.virtualServers.map(vsKey)));
-  const p = plan(desired, { ...observed, created: new Set(before.virtualServers.map(vsKey)) }, { ...opts, drain: drainState(memory), restricted: true });
+  const created = new Set(before.virtualServers.map(vsKey));
+  const planned = new Set([...created, ...desired.virtualServers.map((d) => vsKey(d.vs))]);
+  const p = plan(desired, { ...observed, created }, { ...opts, drain: drainState(memory), restricted: true });
   // the drain records of virtual servers not planned this time stay as they were
   for (const [k, v] of memory.draining) if (!planned.has(drainKeyVs(k))) p.draining.set(k, v);
   for (const k of memory.terminating) if (!planned.has(drainKeyVs(k))) p.terminating.add(k);

@@ -21,6 +21,8 @@ const IpAddr = { V4: 1, V6: 2 } as const;
 const PROTOCOL_NAMES = new Map([[6, 'tcp'], [17, 'udp'], [132, 'sctp'], [136, 'udplite']]);
 const ICMP_NAMES = new Map([[1, 'icmp'], [58, 'icmpv6']]);
 
+type Sets = Map<string, SetState & { readonly members: Set<string> }>;
+
 /** nfgenmsg: family, version NFNETLINK_V0, resource id 0 (big endian). */
 const nfgenmsg = (family: number) => Buffer.from([family, 0, 0, 0]);
 
@@ -46,15 +48,14 @@ export class IpsetNetlinkReader {
       }
       throw e;
     }
-    const sets = new Map<string, { name: string; type: SetType; family: 4 | 6; members: Set<string> }>();
+    const sets: Sets = new Map();
     for (const m of msgs) decodeMessage(m.data.subarray(4), keep, sets);
     return sets;
   }
 }
 
 /** One message of the dump: a set's header (first message of a set) and/or a batch of its members. */
-function decodeMessage(payload: Buffer, keep: (name: string) => boolean,
-  sets: Map<string, { name: string; type: SetType; family: 4 | 6; members: Set<string> }>): void {
+function decodeMessage(payload: Buffer, keep: (name: string) => boolean, sets: Sets): void {
   const a = parseAttributes(payload);
   const nameAttr = a.get(Attr.SETNAME);
   if (!nameAttr) return;
@@ -114,7 +115,7 @@ function protoPort(proto: number, port: number): string {
 
 function address(nestedAttr: Buffer, setName: string): string {
   for (const [type, v] of iterateAttributes(nestedAttr)) {
-    if (type === IpAddr.V4 && v.length >= 4) return `${v[0]}.${v[1]}.${v[2]}.${v[3]}`;
+    if (type === IpAddr.V4 && v.length >= 4) return ipFromBytes(v, 4);
     if (type === IpAddr.V6 && v.length >= 16) return ipFromBytes(v, 6);
   }
   throw new KernelError('EPROTO', 'list ipsets', setName, 'an address attribute without IPv4 or IPv6 inside');

@@ -10,7 +10,7 @@ const FORWARD: Readonly<Record<string, ForwardMethod>> = { Masq: 'masq', Local: 
 
 /** "TCP 10.96.0.1:443" (vsKey) -> its real servers, from the text of /proc/net/ip_vs. */
 export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
-  // Hundreds of thousands of lines at scale: split by hand, no regular expression per line.
+  // Hundreds of thousands of lines at scale: one split per line, no regular-expression captures.
   const out = new Map<string, RealServerStatus[]>();
   let current: RealServerStatus[] | undefined;
   for (let start = 0; start < text.length;) {

@@ -4,10 +4,9 @@
 // says so. Changes on kube-ipvs0 (our own binds) are ignored; a lost notification (receive
 // buffer overrun) counts as a change.
 import { createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import { NETLINK_ROUTE, RTM } from './rtnetlink.js';
 
-const NETLINK_ROUTE = 0;
 const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV6_IFADDR: 9 } as const;
-const RTM = { NEWLINK: 16, DELLINK: 17, NEWADDR: 20, DELADDR: 21 } as const;
 
 export class AddressMonitor {
   private socket: NetlinkSocket | undefined;

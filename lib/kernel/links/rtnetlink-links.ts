@@ -5,9 +5,7 @@ import { KernelError, isKernelError } from '../errors.js';
 import { AF_INET, AF_INET6, afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes } from '../../net/address.js';
 import { KUBE_IPVS0, type LocalAddress, type Links } from './types.js';
 import { AddressMonitor } from './address-monitor.js';
-
-const NETLINK_ROUTE = 0;
-const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20, DELADDR: 21, GETADDR: 22 } as const;
+import { NETLINK_ROUTE, RTM } from './rtnetlink.js';
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 const IFLA_IFNAME = 3;
