@@ -57,6 +57,10 @@ export class DesiredAggregate {
   private changed = emptyChanges();
   private cached: DesiredState | undefined;
   private tables: FamilyRules[] | undefined;
+  // Asked for on every sync: kept until a share that has (or had) problems or a health check
+  // changes, so a sync after one endpoint change does not sort thousands of them again.
+  private problemList: readonly Problem[] | undefined;
+  private healthList: readonly HealthCheck[] | undefined;
 
   constructor(private readonly config: AggregateConfig) {
     for (const id of Object.keys(KUBE_SETS) as KubeSetId[]) {
@@ -73,11 +77,13 @@ export class DesiredAggregate {
     const old = this.shares.get(id);
     if (old === share) return;
     this.cached = undefined;
+    if (this.troubled.has(id)) this.problemList = undefined;
+    if (this.health.has(id) || share?.state?.healthCheck) this.healthList = undefined;
     if (old?.state) this.apply(id, old.state, -1);
     if (share) this.shares.set(id, share);
     else this.shares.delete(id);
     if (share?.state) this.apply(id, share.state, +1);
-    if (share?.problems.length || share?.state?.warnings.length) this.troubled.add(id);
+    if (share?.problems.length || share?.state?.warnings.length) { this.troubled.add(id); this.problemList = undefined; }
     else this.troubled.delete(id);
     if (share?.state?.healthCheck) this.health.set(id, share.state.healthCheck);
     else this.health.delete(id);
@@ -178,7 +184,8 @@ export class DesiredAggregate {
   }
 
   /** Every problem, sorted: the shares' own and the virtual servers claimed twice. */
-  problems(): Problem[] {
+  problems(): readonly Problem[] {
+    if (this.problemList) return this.problemList;
     const out: Problem[] = [];
     for (const id of this.troubled) {
       const s = this.shares.get(id)!;
@@ -192,12 +199,14 @@ export class DesiredAggregate {
         out.push({ kind: 'Service', namespace, name, reason: `virtual server ${key} (port "${d.portName}") is already used by ${claimants[0]!.service}: not programmed`, skipped: true });
       }
     }
-    return out.map((p) => [`${p.kind} ${p.namespace}/${p.name} ${p.reason}`, p] as const).sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]);
+    this.problemList = out.map((p) => [`${p.kind} ${p.namespace}/${p.name} ${p.reason}`, p] as const).sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]);
+    return this.problemList;
   }
 
   /** The health checks of the Services that have one, in name order. */
-  healthChecks(): HealthCheck[] {
-    return [...this.health].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]);
+  healthChecks(): readonly HealthCheck[] {
+    this.healthList ??= [...this.health].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]);
+    return this.healthList;
   }
 
   private apply(id: string, st: ServiceState, sign: 1 | -1): void {
@@ -233,6 +242,7 @@ export class DesiredAggregate {
       next = list.filter((c) => c !== d);
     }
     if (next[0] !== first && !this.changed.virtualServers.has(key)) this.changed.virtualServers.set(key, first);
+    if (list.length > 1 || next.length > 1) this.problemList = undefined; // the claimed-twice problems
     if (next.length) this.claims.set(key, next);
     else this.claims.delete(key);
     if (next.length > 1) this.conflicts.add(key);

@@ -38,6 +38,8 @@ export class Proxy {
   /** times of changes not yet programmed, for the network programming latency */
   private pendingChanges: number[] = [];
   private lastProblems = new Set<string>();
+  /** the problem list last reported (the model hands back the same one until a problem changes) */
+  private reported: readonly Problem[] | undefined;
   private syncedOnce = false;
   private readonly memory: SyncMemory;
   private readonly model = new ModelCache();
@@ -122,8 +124,6 @@ export class Proxy {
       metrics.syncDuration.observe(seconds);
       metrics.countOperations(result.byKind);
       metrics.restoreFailures.inc(result.failed.filter((f) => f.op.kind === 'iptables-restore').length);
-      metrics.skipped.set({ kind: 'Service' }, problems.filter((p) => p.skipped && p.kind === 'Service').length);
-      metrics.skipped.set({ kind: 'EndpointSlice' }, problems.filter((p) => p.skipped && p.kind === 'EndpointSlice').length);
       metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
@@ -153,8 +153,12 @@ export class Proxy {
     }
   }
 
-  /** Log each problem once, when it first appears, naming the object. */
+  /** Log each problem once, when it first appears, naming the object; count the skipped objects. */
   private report(problems: readonly Problem[]): void {
+    if (problems === this.reported) return;
+    this.reported = problems;
+    this.o.metrics.skipped.set({ kind: 'Service' }, problems.filter((p) => p.skipped && p.kind === 'Service').length);
+    this.o.metrics.skipped.set({ kind: 'EndpointSlice' }, problems.filter((p) => p.skipped && p.kind === 'EndpointSlice').length);
     const now = new Set<string>();
     for (const p of problems) {
       const key = `${p.kind} ${p.namespace}/${p.name} ${p.reason}`;

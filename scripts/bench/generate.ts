@@ -8,7 +8,8 @@ export interface Generated {
 }
 
 const ip4 = (base: number, k: number) => `10.${base + (k >> 16)}.${(k >> 8) & 255}.${k & 255}`;
-const ip6 = (prefix: string, k: number) => `${prefix}${k.toString(16)}`;
+// two groups: one group holds only 16 bits, and 30,000 Services number 480,000 endpoints
+const ip6 = (prefix: string, k: number) => `${prefix}${(k >> 16).toString(16)}:${(k & 0xffff).toString(16)}`;
 
 export function serviceName(i: number) { return { namespace: `ns-${i % 50}`, name: `svc-${i}` }; }
 
@@ -44,7 +45,7 @@ export function slice(i: number, m: number, extra = 0): Obj {
   };
 }
 
-function slice6(i: number, m: number): Obj {
+export function slice6(i: number, m: number): Obj {
   const { namespace, name } = serviceName(i);
   const endpoints = [];
   for (let j = 0; j < m; j++) endpoints.push({ addresses: [ip6('fd00:10:244::', i * 16 + j)], conditions: { ready: true }, nodeName: j === 0 ? 'node-a' : 'node-b' });

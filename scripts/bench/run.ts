@@ -6,11 +6,14 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate, changeTarget, serviceName, slice } from './generate.js';
-import { SyncMemory, syncChanges, syncOnce } from '../../lib/sync/sync-once.js';
+import { generate, changeTarget, slice } from './generate.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Proxy } from '../../lib/runner/proxy.js';
+import { ProxyMetrics } from '../../lib/runner/metrics.js';
+import { HealthState } from '../../lib/runner/health.js';
+import { MemorySource } from '../../spec/helpers/memory-source.js';
 import { fakeKernel, memoryLogger } from '../../spec/helpers/fake-kernel.js';
 import { buildDesiredState, PROXY_NAME, type ModelConfig } from '../../lib/model/build.js';
-import { ModelCache } from '../../lib/model/model-cache.js';
 import { planSync } from '../../lib/plan/plan.js';
 import { EMPTY_OBSERVED } from '../../lib/plan/observed-state.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
@@ -40,28 +43,32 @@ async function pure(): Promise<void> {
     t = performance.now();
     const ops = planSync(desired, EMPTY_OBSERVED, { excludeCidrs: [] });
     const planMs = performance.now() - t;
-    // The proxy's path on a fake kernel: a cold full sync, then endpoint changes synced alone.
+    // The proxy itself on a fake kernel, fed by an in-memory source: a cold full sync, then
+    // endpoint changes, each synced alone (model, plan, apply, problems, health and metrics).
     const kernel = fakeKernel();
-    const { log } = memoryLogger();
-    const memory = new SyncMemory();
-    const cache = new ModelCache();
-    cache.build(snap, node, CONFIG);
-    cache.takeChanges();
-    await syncOnce(kernel, cache.aggregate.state(), { excludeCidrs: [] }, log, memory);
-    const current = new Map(g.slices.map((o) => [(o as { metadata: { name: string } }).metadata.name, o]));
+    kernel.links.addLink('eth0', 'ether', ['192.168.100.1/24']);
+    const { log, lines } = memoryLogger();
+    const source = new MemorySource();
+    const proxy = new Proxy({ source, kernel, nodeName: 'node-a', primaryAddresses: [], config: CONFIG, planOptions: { excludeCidrs: [] },
+      minSyncPeriodMs: 0, syncPeriodMs: 3_600_000, log, metrics: new ProxyMetrics(), health: new HealthState(3_600_000) });
+    await proxy.start();
+    source.set([...g.services, ...g.slices]);
+    const synced = async (from: number) => { for (;;) { const l = lines.slice(from).find((x) => x.msg === 'synced'); if (l) return l; await sleep(0); } };
+    const cold = await synced(0);
+    if (cold.failed !== 0) throw new Error('cold sync on the fake kernel failed');
     const inc: number[] = [];
-    for (let c = 0; c < 40; c++) {
+    for (let c = 0; c < CHANGES; c++) {
       const i = ((c >> 1) * 7919) % n;
-      const { namespace, name } = serviceName(i);
-      current.set(`${name}-v4`, slice(i, M, c % 2 === 0 ? 1 : 0));
+      const from = lines.length;
       t = performance.now();
-      const agg = cache.update([`${namespace}/${name}`], () => ({ services: [g.services[i]!], slices: [current.get(`${name}-v4`)!, ...(current.has(`${name}-v6`) ? [current.get(`${name}-v6`)!] : [])] }), node, CONFIG)!;
-      const out = await syncChanges(kernel, agg, cache.takeChanges()!, { excludeCidrs: [] }, log, memory);
+      source.apply(slice(i, M, c % 2 === 0 ? 1 : 0));
+      const l = await synced(from);
       inc.push(performance.now() - t);
-      if (out.result.failed.length > 0 || out.operations.length === 0) throw new Error(`incremental sync ${c} did nothing or failed`);
+      if (l.failed !== 0 || l.operations === 0 || l.full !== false) throw new Error(`incremental sync ${c} did nothing, failed or was full`);
     }
+    await proxy.stop();
     const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: ops.length, modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalSyncP50Ms: r1(pct(inc, 0.5)), incrementalSyncP99Ms: r1(pct(inc, 0.99)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
-    say(`pure  N=${n}: model ${row.modelMs} ms, plan from empty ${row.planFromEmptyMs} ms (${row.operations} operations), incremental sync (fake kernel) p50 ${row.incrementalSyncP50Ms} ms, p99 ${row.incrementalSyncP99Ms} ms, RSS ${row.rssMB} MB`);
+    say(`pure  N=${n}: model ${row.modelMs} ms, plan from empty ${row.planFromEmptyMs} ms (${row.operations} operations), change to fake kernel p50 ${row.incrementalSyncP50Ms} ms, p99 ${row.incrementalSyncP99Ms} ms, RSS ${row.rssMB} MB`);
     out.push(row);
   }
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -45,18 +45,20 @@ export class FakeLinks implements Links {
   }
 
   async listLocalAddresses(): Promise<LocalAddress[]> {
-    const out: LocalAddress[] = [];
-    for (const [name, l] of this.links) {
-      for (const [address, prefixLength] of l.addresses) out.push({ address, family: ipFamily(address), prefixLength, link: name });
-    }
-    return out;
+    return this.addressesOf([...this.links.keys()]);
   }
 
+  // kube-ipvs0 is skipped, not listed and filtered: the real adapter keeps the node's addresses
+  // without reading the thousands of bound ones on every sync, and so must the fake.
   async nodeAddresses(): Promise<LocalAddress[]> {
-    return (await this.listLocalAddresses()).filter((a) => a.link !== KUBE_IPVS0);
+    return this.addressesOf([...this.links.keys()].filter((name) => name !== KUBE_IPVS0));
   }
 
   close(): void {}
+
+  private addressesOf(names: readonly string[]): LocalAddress[] {
+    return names.flatMap((name) => [...this.links.get(name)!.addresses].map(([address, prefixLength]) => ({ address, family: ipFamily(address), prefixLength, link: name })));
+  }
 
   private link(name: string): FakeLink {
     const l = this.links.get(name);

@@ -7,27 +7,10 @@ import { SyncLoop, type SyncReason } from '../../../lib/runner/sync-loop.js';
 import { Proxy } from '../../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../../lib/runner/metrics.js';
 import { HealthState } from '../../../lib/runner/health.js';
-import type { Change, NodeInfo, Source } from '../../../lib/sources/source.js';
-import type { Snapshot } from '../../../lib/model/build.js';
+import { MemorySource } from '../../helpers/memory-source.js';
 import { KernelError } from '../../../lib/kernel/errors.js';
 import { CONFIG, slice, svc } from '../../helpers/objects.js';
 import { fakeKernel, memoryLogger } from '../../helpers/fake-kernel.js';
-
-class MemorySource implements Source {
-  objects: Snapshot = { services: [], endpointSlices: [] };
-  ready = false;
-  private cb: (c: readonly Change[]) => void = () => undefined;
-  async start(cb: (c: readonly Change[]) => void) { this.cb = cb; }
-  synced() { return this.ready; }
-  snapshot() { return this.objects; }
-  node(): NodeInfo | undefined { return undefined; }
-  async stop() {}
-  set(objects: Array<Record<string, unknown>>, ready = true) {
-    this.objects = { services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') };
-    this.ready = ready;
-    this.cb([{ kind: 'service', at: Date.now() }, { kind: 'endpointSlice', at: Date.now() }]);
-  }
-}
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 3000) => {
   const end = Date.now() + ms;
@@ -120,6 +103,26 @@ test('proxy: a malformed Service is logged once by name and does not stop the ot
   const bad = lines.filter((l) => l.service === 'default/bad');
   assert.equal(bad.length, 1);
   assert.match(String(bad[0]!.msg), /^not programmed: malformed: spec.clusterIPs\[0\]/);
+});
+
+test('proxy: endpoint changes of one Service sync only that Service; a standing problem is logged and counted once, and clears when fixed', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, lines, metrics } = proxyWith(source, { minSyncPeriodMs: 0 });
+  await proxy.start();
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5']), svc('bad', { clusterIPs: ['10.96.0.999'] })]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'));
+  for (let i = 6; i < 16; i++) {
+    source.apply(slice('web-1', 'web', [`10.244.1.${i}`]));
+    await until(() => kernel.ipvs.save().includes(`10.244.1.${i}`));
+  }
+  assert.match(await metrics.registry.metrics(), /^ipvs_proxy_skipped_objects\{kind="Service"\} 1$/m);
+  source.apply(svc('bad', { clusterIPs: ['10.96.0.99'] }));
+  await until(() => kernel.ipvs.save().includes('10.96.0.99'));
+  await proxy.stop();
+  const synced = lines.filter((l) => l.msg === 'synced');
+  assert.ok(synced.length >= 11 && synced.slice(1).every((l) => l.full === false), 'the changes after the first sync are synced alone');
+  assert.equal(lines.filter((l) => l.service === 'default/bad' && l.level === 40).length, 1, 'the malformed Service is reported once');
+  assert.match(await metrics.registry.metrics(), /^ipvs_proxy_skipped_objects\{kind="Service"\} 0$/m);
 });
 
 test('health: healthy at start and after syncs, unhealthy once the last success is older than 2 × sync period', () => {
