@@ -5,6 +5,7 @@ import type { IpFamily } from '../net/address.js';
 import { ipFamily } from '../net/address.js';
 import type { DesiredState, Problem } from './desired-state.js';
 import { DesiredAggregate } from './aggregate.js';
+import { exact } from './exact-array.js';
 import { parseEndpointSlice, type EndpointSlice } from './endpoint-slice.js';
 import type { NodeFacts } from './node.js';
 import { objectName } from './raw.js';
@@ -65,7 +66,7 @@ export function parseOneService(objs: readonly unknown[], config: ModelConfig): 
     return skip(`no cluster IP of a family this node serves (IPv${config.families.join('/IPv')})`);
   }
   return {
-    service: { ...r.service, clusterIPs: r.service.clusterIPs.filter((ip) => config.families.includes(ipFamily(ip))) },
+    service: { ...r.service, clusterIPs: exact(r.service.clusterIPs.filter((ip) => config.families.includes(ipFamily(ip)))) },
     problems: r.warnings.map((w) => ({ kind: 'Service' as const, namespace, name, reason: w, skipped: false })),
   };
 }

@@ -12,6 +12,7 @@ import { serviceId } from './service.js';
 import { groupByName, parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
+import { exact } from './exact-array.js';
 
 /** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
 export interface ObjectGroup {
@@ -21,7 +22,8 @@ export interface ObjectGroup {
 
 // Only the objects' identities are kept (the informer keeps the objects): parsed slices would be a
 // second copy of every endpoint, and a changed group parses its one or two slices again cheaply.
-interface Entry { readonly services: readonly unknown[]; readonly slices: ReadonlySet<unknown> }
+// A Set only for the rare Service with many slices: one per Service would cost 200 bytes each.
+interface Entry { readonly services: readonly unknown[]; readonly slices: readonly unknown[] | ReadonlySet<unknown> }
 
 const EMPTY: ObjectGroup = { services: [], slices: [] };
 /** the share holding the problems of slices named twice in one snapshot (only a file can do that) */
@@ -123,14 +125,19 @@ export class ModelCache {
       const parsed = slices.flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       if (r.service) state = serviceState(r.service, parsed, this.view!);
     }
-    this.entries.set(id, { services: g.services, slices: new Set(g.slices) });
+    this.entries.set(id, { services: exact(g.services), slices: g.slices.length > MANY_SLICES ? new Set(g.slices) : exact(g.slices) });
     agg.set(id, { state, problems });
   }
 }
 
 const idOf = (o: unknown) => serviceId(objectName(o));
 
+const MANY_SLICES = 16;
+
 function sameObjects(e: Entry, g: ObjectGroup): boolean {
+  const slices = e.slices;
+  const has = slices instanceof Set ? (s: unknown) => slices.has(s) : (s: unknown) => (slices as readonly unknown[]).includes(s);
+  const size = slices instanceof Set ? slices.size : (slices as readonly unknown[]).length;
   return e.services.length === g.services.length && e.services.every((s, i) => s === g.services[i])
-    && e.slices.size === g.slices.length && g.slices.every((s) => e.slices.has(s));
+    && size === g.slices.length && g.slices.every(has);
 }

@@ -11,6 +11,7 @@ import { portEndpoints, select, type PortEndpoint } from './endpoints.js';
 import type { DesiredVirtualServer, HealthCheck, VirtualServerRole } from './desired-state.js';
 import { nodePortAddresses, ownAddresses, type NodeFacts } from './node.js';
 import { serviceId, type Service } from './service.js';
+import { exact } from './exact-array.js';
 
 export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
@@ -80,13 +81,18 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
       // here, the health check node port answers 503).
       const external = svc.externalLocal && local.length > 0 ? local : cluster;
       const terminating = eps.filter((e) => e.terminating).map((e) => ({ address: e.address, port: e.port }));
+      // The virtual servers of one port that use the same endpoints (cluster IP, node ports,
+      // external and load-balancer IPs) share one list of real servers.
+      const shared = new Map<readonly PortEndpoint[], { rss: readonly RealServer[]; terminating: DesiredVirtualServer['terminating'] }>();
       const vs = (role: VirtualServerRole, address: string, p: number, use: readonly PortEndpoint[]) => {
-        const rss = realServers(use);
-        const used = new Set(rss.map((r) => `${r.address}/${r.port}`));
-        virtualServers.push({
-          vs: virtualServer(svc, family, port.protocol, address, p), realServers: rss, service: id, portName: port.name, role,
-          terminating: terminating.filter((t) => !used.has(`${t.address}/${t.port}`)),
-        });
+        let s = shared.get(use);
+        if (!s) {
+          const rss = realServers(use);
+          const used = new Set(rss.map((r) => `${r.address}/${r.port}`));
+          s = { rss, terminating: exact(terminating.filter((t) => !used.has(`${t.address}/${t.port}`))) };
+          shared.set(use, s);
+        }
+        virtualServers.push({ vs: virtualServer(svc, family, port.protocol, address, p), realServers: s.rss, service: id, portName: port.name, role, terminating: s.terminating });
       };
       const ipPort = (ip: string) => `${ip},${port.protocol}:${port.port}`;
 
@@ -139,7 +145,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
   const healthCheck = svc.healthCheckNodePort > 0
     ? { service: id, nodePort: svc.healthCheckNodePort, localEndpoints: localAddresses.size }
     : undefined;
-  return { service: svc, virtualServers, bind: [...bind], members, outFilter, healthCheck, warnings };
+  return { service: svc, virtualServers: exact(virtualServers), bind: exact([...bind]), members: exact(members), outFilter: exact(outFilter), healthCheck, warnings: exact(warnings) };
 }
 
 function virtualServer(svc: Service, family: IpFamily, protocol: Protocol, address: string, port: number): VirtualServer {

@@ -5,6 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import { canonicalIp, ipFamily } from '../net/address.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
+import { exact } from './exact-array.js';
 import { Malformed, list, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
 import { SCHEDULER_ANNOTATIONS, SCHEDULER_FLAGS_ANNOTATIONS, schedulerOf, type SchedulerChoice } from './scheduler.js';
 
@@ -159,7 +160,7 @@ function parse(obj: unknown, defaults: ServiceDefaults): ServiceParse {
     ok: true,
     warnings,
     service: {
-      namespace, name, type, clusterIPs, ports, externalIPs, loadBalancerIPs, sourceRanges, affinityTimeout,
+      namespace, name, type, clusterIPs: exact(clusterIPs), ports: exact(ports), externalIPs: exact(externalIPs), loadBalancerIPs: exact(loadBalancerIPs), sourceRanges: exact(sourceRanges), affinityTimeout,
       externalLocal, internalLocal: itp === 'Local',
       healthCheckNodePort: type === 'LoadBalancer' && externalLocal ? hcnp : 0,
       scheduler,

@@ -12,7 +12,9 @@ export function canonicalIp(text: string): string | undefined {
   if (text.includes('.') && !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
   const a = ipaddr.parse(text);
   if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) return undefined;
-  return a.toString();
+  // the text itself when already canonical: one string per endpoint, not one more copy
+  const canonical = a.toString();
+  return canonical === text ? text : canonical;
 }
 
 export function ipFamily(address: string): IpFamily {

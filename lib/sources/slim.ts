@@ -14,20 +14,51 @@ export type SlimKind = 'service' | 'endpointSlice';
 
 export function slim(kind: SlimKind, obj: unknown): unknown {
   if (!isRecord(obj) || !isRecord(obj.metadata)) return obj;
-  const base = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: slimMeta(obj.metadata) };
+  const base = { apiVersion: intern(obj.apiVersion), kind: intern(obj.kind), metadata: slimMeta(obj.metadata) };
   if (kind === 'service') return compact({ ...base, spec: obj.spec, status: obj.status });
-  return compact({
-    ...base,
-    addressType: obj.addressType,
-    ports: obj.ports,
-    endpoints: Array.isArray(obj.endpoints)
-      ? obj.endpoints.map((e: unknown) => (isRecord(e) ? { addresses: e.addresses, conditions: e.conditions, nodeName: e.nodeName } : e))
-      : obj.endpoints,
-  });
+  const out = compact({ ...base, addressType: intern(obj.addressType), ports: obj.ports }) as Record<string, unknown>;
+  if (Array.isArray(obj.endpoints)) out.endpoints = obj.endpoints.map(slimEndpoint);
+  else if (obj.endpoints !== undefined) out.endpoints = compact(obj.endpoints);
+  return out;
+}
+
+// Endpoints are most of the memory kept (hundreds of thousands at scale): their few distinct
+// conditions are shared frozen objects, and node names one string each.
+function slimEndpoint(e: unknown): unknown {
+  if (!isRecord(e)) return compact(e);
+  const out: Record<string, unknown> = {};
+  if (e.addresses !== undefined) out.addresses = compact(e.addresses);
+  if (e.conditions !== undefined) out.conditions = sharedConditions(e.conditions);
+  if (e.nodeName !== undefined) out.nodeName = intern(e.nodeName);
+  return out;
+}
+
+const CONDITIONS = ['ready', 'serving', 'terminating'];
+const conditionsSeen = new Map<string, unknown>();
+
+function sharedConditions(c: unknown): unknown {
+  if (!isRecord(c) || !Object.keys(c).every((k) => CONDITIONS.includes(k) && (c[k] === undefined || typeof c[k] === 'boolean'))) return compact(c);
+  const key = CONDITIONS.map((k) => String(c[k])).join();
+  let shared = conditionsSeen.get(key);
+  if (!shared) conditionsSeen.set(key, (shared = Object.freeze(compact(c))));
+  return shared;
+}
+
+// Strings that repeat across objects (namespaces, node names, kinds): one copy each. Bounded, so
+// that a cluster with unusually many distinct values only stops sharing.
+const INTERN_LIMIT = 10_000;
+const interned = new Map<string, string>();
+
+function intern(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const seen = interned.get(v);
+  if (seen !== undefined) return seen;
+  if (interned.size < INTERN_LIMIT) interned.set(v, v);
+  return v;
 }
 
 function slimMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels };
+  const out: Record<string, unknown> = { name: m.name, namespace: intern(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels };
   if (isRecord(m.annotations)) {
     const kept: Record<string, unknown> = {};
     for (const k of KEPT_ANNOTATIONS) if (m.annotations[k] !== undefined) kept[k] = m.annotations[k];

@@ -5,6 +5,7 @@ import { CONFIG, NODE, linesFor, members, model, problems, slice, svc, type Ep }
 import type { DesiredState } from '../../../lib/model/desired-state.js';
 import type { ModelConfig } from '../../../lib/model/build.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
+import { buildDesiredState } from '../../../lib/model/build.js';
 
 interface Scenario {
   name: string;
@@ -450,4 +451,15 @@ test('model: scenario count (the issue asks for at least 40)', () => assert.ok(s
 test('model: the helpers default node and config are what the scenarios assume', () => {
   assert.equal(NODE.name, 'node-a');
   assert.deepEqual(CONFIG.families, [4, 6]);
+});
+
+test('model: the cluster-IP, node-port and load-balancer virtual servers of one port share one list of real servers', () => {
+  const d = buildDesiredState({
+    services: [svc('web', { type: 'LoadBalancer', lbIPs: ['203.0.113.9'], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] })],
+    endpointSlices: [slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])],
+  }, NODE, CONFIG);
+  const v4 = d.virtualServers.filter((v) => v.vs.family === 4);
+  assert.deepEqual(new Set(v4.map((v) => v.role)), new Set(['cluster-ip', 'node-port', 'load-balancer']));
+  assert.equal(v4[0]!.realServers.length, 2);
+  for (const v of v4) assert.equal(v.realServers, v4[0]!.realServers, `${v.role} ${v.vs.address}`);
 });

@@ -68,3 +68,19 @@ test('slim objects: malformed objects stay malformed, with the same problem repo
   assert.equal(whole.length, bad.length);
   assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG).problems, whole);
 });
+
+test('slim objects: endpoints with the same conditions share one frozen copy; unusual conditions are kept as they came', () => {
+  const ep = (conditions: unknown) => ({ addresses: ['10.244.1.5'], conditions, nodeName: 'node-a' });
+  const s = slim('endpointSlice', {
+    kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop' }, addressType: 'IPv4',
+    endpoints: [ep({ ready: true, serving: true, terminating: false }), ep({ ready: true, serving: true, terminating: false }), ep({ ready: false }), ep({ ready: 'yes' }), ep({ ready: true, extra: 1 })],
+  }) as { endpoints: Array<{ conditions: unknown }> };
+  const [a, b, c, d, e] = s.endpoints.map((x) => x.conditions);
+  assert.equal(a, b, 'one object for equal conditions');
+  assert.ok(Object.isFrozen(a));
+  assert.deepEqual(a, { ready: true, serving: true, terminating: false });
+  assert.deepEqual(c, { ready: false });
+  assert.notEqual(c, a);
+  assert.deepEqual(d, { ready: 'yes' }, 'a wrong type is kept for the model to report');
+  assert.deepEqual(e, { ready: true, extra: 1 });
+});
