@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, changeTarget, slice } from './generate.js';
+import { percentile } from './stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Proxy } from '../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../lib/runner/metrics.js';
@@ -28,8 +29,13 @@ const M = Number(opt('endpoints') ?? 10);
 const CHANGES = Number(opt('changes') ?? 100);
 const CONFIG: ModelConfig = { scheduler: 'rr', proxyName: PROXY_NAME, families: [4, 6], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: ['10.128.0.0/9'], masqueradeBit: 14 };
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
 const r1 = (x: number) => Math.round(x * 10) / 10;
+/** A process's resident memory now and its peak so far (VmRSS, VmHWM), in MB. */
+function memory(pid: number): { rssMB: number; peakMB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
+}
 
 async function pure(): Promise<void> {
   const out = [];
@@ -67,7 +73,7 @@ async function pure(): Promise<void> {
       if (l.failed !== 0 || l.operations === 0 || l.full !== false) throw new Error(`incremental sync ${c} did nothing, failed or was full`);
     }
     await proxy.stop();
-    const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: ops.length, modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalSyncP50Ms: r1(pct(inc, 0.5)), incrementalSyncP99Ms: r1(pct(inc, 0.99)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
+    const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: ops.length, modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalSyncP50Ms: r1(percentile(inc, 0.5)), incrementalSyncP99Ms: r1(percentile(inc, 0.99)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
     say(`pure  N=${n}: model ${row.modelMs} ms, plan from empty ${row.planFromEmptyMs} ms (${row.operations} operations), change to fake kernel p50 ${row.incrementalSyncP50Ms} ms, p99 ${row.incrementalSyncP99Ms} ms, RSS ${row.rssMB} MB`);
     out.push(row);
   }
@@ -125,11 +131,13 @@ async function inVm(): Promise<void> {
         const coldWallMs = performance.now() - spawned;
         const coldSyncMs = cold.ms as number;
         const programmed = (await ipvs.listVirtualServers()).length;
-        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}`);
+        const memAfterCold = memory(proxy.pid);
+        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}`);
         say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${desired.virtualServers.length} virtual servers in the kernel`);
 
         const lat: number[] = [];
         const syncMs: number[] = [];
+        const syncLogs: Array<Record<string, unknown>> = [];
         for (let c = 0; c < CHANGES; c++) {
           const i = ((c >> 1) * 7919) % n;
           const add = c % 2 === 0;
@@ -141,21 +149,27 @@ async function inVm(): Promise<void> {
           lat.push(performance.now() - t);
           const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
           syncMs.push(log.ms as number);
+          syncLogs.push(log);
         }
-        say(`    incremental (${CHANGES} changes): event to kernel p50 ${Math.round(pct(lat, 0.5))} ms, p99 ${Math.round(pct(lat, 0.99))} ms; sync p50 ${pct(syncMs, 0.5)} ms, p99 ${pct(syncMs, 0.99)} ms`);
+        const memAfterChanges = memory(proxy.pid);
+        // the slowest changes, with the proxy's own time for their sync: the rest of the latency is
+        // the watch's delivery and the wait for the sync loop
+        const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
+        for (const s of slowest) say(`    slow change #${s.c}: ${s.ms} ms; its sync ${String(s.log.ms)} ms, phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
+        say(`    incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
 
         const from = proxy.logs.length;
         proxy.signal('SIGUSR1');
         const idle = await proxy.waitForLog((l) => l.msg === 'synced' && l.reason === 'periodic', 3_600_000, from);
-        say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)})`);
-        const status = readFileSync(`/proc/${proxy.pid}/status`, 'utf8');
-        const rssMB = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-        say(`    peak RSS ${rssMB} MB`);
+        say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)}; memory after it (MB) ${JSON.stringify(idle.memoryMB)})`);
+        const memAfterIdle = memory(proxy.pid);
+        const rssMB = memAfterIdle.peakMB;
+        say(`    peak RSS ${rssMB} MB; RSS (peak so far) after the cold sync ${memAfterCold.rssMB} (${memAfterCold.peakMB}) MB, after the changes ${memAfterChanges.rssMB} (${memAfterChanges.peakMB}) MB, after the idle resync ${memAfterIdle.rssMB} MB`);
         results.push({
           services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
-          incrementalP50Ms: Math.round(pct(lat, 0.5)), incrementalP99Ms: Math.round(pct(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
+          incrementalP50Ms: Math.round(percentile(lat, 0.5)), incrementalP99Ms: Math.round(percentile(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
           detail: { virtualServers: desired.virtualServers.length, realServers, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
-            incrementalSyncP50Ms: pct(syncMs, 0.5), incrementalSyncP99Ms: pct(syncMs, 0.99), coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
+            incrementalMaxMs: Math.round(Math.max(...lat)), incrementalSyncP50Ms: percentile(syncMs, 0.5), incrementalSyncP99Ms: percentile(syncMs, 0.99), memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();
