@@ -92,10 +92,13 @@ export class Proxy {
     this.pendingChanges = [];
     try {
       const info = this.o.source.node();
+      const addressesStarted = performance.now();
+      const addresses = await this.o.kernel.links.nodeAddresses();
+      const nodeAddressesMs = Math.round(performance.now() - addressesStarted);
       const node: NodeFacts = {
         name: this.o.nodeName,
         labels: info?.labels ?? {},
-        addresses: await this.o.kernel.links.nodeAddresses(),
+        addresses,
         primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
       };
       // Only the changed Services are computed again when the source can name them.
@@ -128,7 +131,7 @@ export class Proxy {
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
       const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
-        full, phasesMs: { model: modelMs, ...ms }, readMs };
+        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs - nodeAddressesMs, ...ms }, readMs, ...(full ? { memoryMB: memoryMB() } : {}) };
       if (ok) {
         this.o.health.synced();
         metrics.lastSync.set(Date.now() / 1000);
@@ -169,4 +172,11 @@ export class Proxy {
     }
     this.lastProblems = now;
   }
+}
+
+/** Where the process's memory is, after a full sync (in MB): resident, V8's heap, and outside it. */
+function memoryMB(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e6);
+  return { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
 }
