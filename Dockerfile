@@ -26,6 +26,7 @@ COPY package.json ./
 # Root inside the container: IPVS, rtnetlink, ipset and iptables need CAP_NET_ADMIN, module
 # loading CAP_SYS_MODULE, and /proc/sys writes a privileged container (see manifests/daemonset.yaml).
 USER root
-# Node flags as in bin/ipvs-proxy (why: see there).
+# Node flags and MALLOC_ARENA_MAX as in bin/ipvs-proxy (why: see there).
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "--max-semi-space-size=8", "/opt/ipvs-proxy/dist/cli/entry.js"]
 CMD ["run"]
