@@ -2,7 +2,7 @@
 // table listing), instead of one netlink dump per virtual server: IPVS has no netlink dump of
 // all destinations, and a full resync of 30,000 virtual servers would need 30,000 round trips.
 // Virtual server settings still come from the netlink dump; this gives destinations and counters.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { hostPort, ipFromBytes } from '../../net/address.js';
 import type { ForwardMethod, RealServerStatus } from './types.js';
 
@@ -10,36 +10,77 @@ const FORWARD: Readonly<Record<string, ForwardMethod>> = { Masq: 'masq', Local: 
 
 /** "TCP 10.96.0.1:443" (vsKey) -> its real servers, from the text of /proc/net/ip_vs. */
 export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
-  // Hundreds of thousands of lines at scale: one split per line, no regular-expression captures.
-  const out = new Map<string, RealServerStatus[]>();
-  let current: RealServerStatus[] | undefined;
-  for (let start = 0; start < text.length;) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
+  const parser = new ProcIpVsParser();
+  parser.push(text);
+  return parser.end();
+}
+
+/**
+ * The same, from the text in pieces of any size (a line may be split between two): the table is
+ * read a piece at a time, never held whole. At 30,000 Services it is ~30 MB of text, and reading
+ * it whole held it about three times over (the pieces, joined, then as a string) in the idle
+ * resync, which sets the proxy's peak memory.
+ */
+export class ProcIpVsParser {
+  private readonly out = new Map<string, RealServerStatus[]>();
+  private current: RealServerStatus[] | undefined;
+  /** the start of a line whose end has not come yet */
+  private rest = '';
+
+  push(piece: string): void {
+    const text = this.rest + piece;
+    // Hundreds of thousands of lines at scale: one split per line, no regular-expression captures.
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      this.line(text.slice(start, end));
+      start = end + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  end(): Map<string, RealServerStatus[]> {
+    if (this.rest) this.line(this.rest);
+    this.rest = '';
+    return this.out;
+  }
+
+  private line(line: string): void {
     const f = line.trim().split(/\s+/);
     if (f[0] === 'TCP' || f[0] === 'UDP' || f[0] === 'SCTP') {
       const ep = endpoint(f[1] ?? '');
-      current = ep ? [] : undefined;
-      if (ep && current) out.set(`${f[0]} ${hostPort(ep.address, ep.port)}`, current);
-      continue;
+      this.current = ep ? [] : undefined;
+      if (ep && this.current) this.out.set(`${f[0]} ${hostPort(ep.address, ep.port)}`, this.current);
+      return;
     }
-    if (f[0] === 'FWM') { current = undefined; continue; }
-    if (f[0] !== '->' || !current || f.length < 6) continue;
+    if (f[0] === 'FWM') { this.current = undefined; return; }
+    if (f[0] !== '->' || !this.current || f.length < 6) return;
     const ep = endpoint(f[1]!);
     const [weight, active, inactive] = [Number(f[3]), Number(f[4]), Number(f[5])];
-    if (!ep || !Number.isInteger(weight) || !Number.isInteger(active) || !Number.isInteger(inactive)) continue;
-    current.push({
+    if (!ep || !Number.isInteger(weight) || !Number.isInteger(active) || !Number.isInteger(inactive)) return;
+    this.current.push({
       address: ep.address, port: ep.port, forward: FORWARD[f[2]!] ?? 'masq', weight, upperThreshold: 0, lowerThreshold: 0,
       activeConnections: active, inactiveConnections: inactive, persistentConnections: 0,
     });
   }
-  return out;
 }
 
+const PIECE = 64 * 1024;
+
 export async function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string, RealServerStatus[]>> {
-  return parseProcIpVs(await readFile(path, 'utf8'));
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(PIECE);
+    const parser = new ProcIpVsParser();
+    // the kernel writes the table in ASCII
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, PIECE, null);
+      if (bytesRead === 0) break;
+      parser.push(buf.toString('latin1', 0, bytesRead));
+    }
+    return parser.end();
+  } finally {
+    await file.close();
+  }
 }
 
 /** "0A600001:01BB" or "[fd00:0010:…:0001]:01BB" as an address and a port. */

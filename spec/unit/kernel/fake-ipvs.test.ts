@@ -1,7 +1,10 @@
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { FakeIpvs } from '../../../lib/kernel/ipvs/fake-ipvs.js';
-import { parseProcIpVs } from '../../../lib/kernel/ipvs/proc-ip-vs.js';
+import { ProcIpVsParser, parseProcIpVs, readProcIpVs } from '../../../lib/kernel/ipvs/proc-ip-vs.js';
 import { ipvsConformance, rs, vs, SAMPLE } from '../../helpers/ipvs-conformance.js';
 import { SvcFlags } from '../../../lib/kernel/ipvs/types.js';
 
@@ -47,21 +50,57 @@ test('fake IPVS reports the connection counters a test sets', async () => {
   assert.equal(d?.inactiveConnections, 5);
 });
 
+const PROC_TEXT = [
+  'IP Virtual Server version 1.2.1 (size=4096)',
+  'Prot LocalAddress:Port Scheduler Flags',
+  '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn',
+  'TCP  0A600001:01BB rr ',
+  '  -> C0A8010A:192B      Masq    1      3          7         ',
+  '  -> C0A8010B:192B      Masq    0      0          1         ',
+  'UDP  0A60000A:0035 lc persistent 300 FFFFFFFF',
+  'TCP  [fd00:0010:0096:0000:0000:0000:0000:0001]:01BB rr ',
+  '  -> [fd00:0010:0244:0001:0000:0000:0000:0005]:20FB      Masq    2      0          0         ',
+  'FWM  00000001 rr ',
+  '  -> 0A000001:0000      Route   1      0          0         ',
+  '',
+].join('\n');
+
+test('/proc/net/ip_vs text in pieces: split at any point (inside a line too), it reads as the whole text', () => {
+  const whole = parseProcIpVs(PROC_TEXT);
+  for (let at = 0; at <= PROC_TEXT.length; at++) {
+    const p = new ProcIpVsParser();
+    p.push(PROC_TEXT.slice(0, at));
+    p.push(PROC_TEXT.slice(at));
+    assert.deepEqual(p.end(), whole, `split at ${at}`);
+  }
+  // the last line without its newline still counts
+  assert.deepEqual(parseProcIpVs(PROC_TEXT.trimEnd()), whole);
+});
+
+test('/proc/net/ip_vs read from a file in 64 KB pieces: 20,000 virtual servers read as one parse of the whole text', async () => {
+  const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
+  const lines = ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn'];
+  for (let i = 0; i < 20_000; i++) {
+    lines.push(`TCP  ${hex(0x0a600000 + i, 8)}:0050 rr `);
+    for (let j = 0; j < 3; j++) lines.push(`  -> ${hex(0x0a800000 + i * 4 + j, 8)}:1F90      Masq    1      ${j}          ${i % 7}         `);
+  }
+  const text = `${lines.join('\n')}\n`;
+  assert.ok(text.length > 20 * 64 * 1024);
+  const dir = mkdtempSync(join(tmpdir(), 'proc-ip-vs-'));
+  try {
+    writeFileSync(join(dir, 'ip_vs'), text);
+    const read = await readProcIpVs(join(dir, 'ip_vs'));
+    assert.equal(read.size, 20_000);
+    assert.deepEqual(read, parseProcIpVs(text));
+    assert.deepEqual(read.get('TCP 10.96.78.30:80')!.map((r) => [r.address, r.port, r.activeConnections, r.inactiveConnections]),
+      [['10.129.56.120', 8080, 0, 6], ['10.129.56.121', 8080, 1, 6], ['10.129.56.122', 8080, 2, 6]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('/proc/net/ip_vs text: every real server with weight and counters, IPv4 and IPv6, by virtual server', () => {
-  const text = [
-    'IP Virtual Server version 1.2.1 (size=4096)',
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn',
-    'TCP  0A600001:01BB rr ',
-    '  -> C0A8010A:192B      Masq    1      3          7         ',
-    '  -> C0A8010B:192B      Masq    0      0          1         ',
-    'UDP  0A60000A:0035 lc persistent 300 FFFFFFFF',
-    'TCP  [fd00:0010:0096:0000:0000:0000:0000:0001]:01BB rr ',
-    '  -> [fd00:0010:0244:0001:0000:0000:0000:0005]:20FB      Masq    2      0          0         ',
-    'FWM  00000001 rr ',
-    '  -> 0A000001:0000      Route   1      0          0         ',
-    '',
-  ].join('\n');
+  const text = PROC_TEXT;
   const all = parseProcIpVs(text);
   assert.deepEqual([...all.keys()], ['TCP 10.96.0.1:443', 'UDP 10.96.0.10:53', 'TCP [fd00:10:96::1]:443']);
   assert.deepEqual(all.get('TCP 10.96.0.1:443')!.map((r) => [r.address, r.port, r.weight, r.activeConnections, r.inactiveConnections, r.forward]),
