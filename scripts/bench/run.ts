@@ -136,7 +136,6 @@ async function inVm(): Promise<void> {
         say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${desired.virtualServers.length} virtual servers in the kernel`);
 
         const lat: number[] = [];
-        const syncMs: number[] = [];
         const syncLogs: Array<Record<string, unknown>> = [];
         for (let c = 0; c < CHANGES; c++) {
           const i = ((c >> 1) * 7919) % n;
@@ -148,9 +147,9 @@ async function inVm(): Promise<void> {
           await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
           lat.push(performance.now() - t);
           const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
-          syncMs.push(log.ms as number);
           syncLogs.push(log);
         }
+        const syncMs = syncLogs.map((l) => l.ms as number);
         const memAfterChanges = memory(proxy.pid);
         // the slowest changes, with the proxy's own time for their sync: the rest of the latency is
         // the watch's delivery and the wait for the sync loop

@@ -17,7 +17,7 @@ export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
 
 /**
  * The same, from the text in pieces of any size (a line may be split between two): the table is
- * read a piece at a time, never held whole. At 30,000 Services it is ~30 MB of text, and reading
+ * read a piece at a time, never held whole. At 30,000 Services it is ~26 MB of text, and reading
  * it whole held it about three times over (the pieces, joined, then as a string) in the idle
  * resync, which sets the proxy's peak memory.
  */
