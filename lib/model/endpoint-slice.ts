@@ -4,6 +4,7 @@ import { canonicalIp, ipFamily, type IpFamily } from '../net/address.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
 import { Malformed, isRecord, list, objectName, optBool, optInt, optRecord, optString, record, str, stringMap } from './raw.js';
 import { HEADLESS_LABEL, SERVICE_PROXY_NAME_LABEL } from './service.js';
+import { PackedEndpoints } from './packed-endpoints.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -61,7 +62,9 @@ export function parseEndpointSlice(obj: unknown, proxyName: string): SliceParse 
     if (addressType !== 'IPv4' && addressType !== 'IPv6') throw new Malformed(`addressType: unknown type "${addressType}"`);
     const family: IpFamily = addressType === 'IPv4' ? 4 : 6;
 
-    const endpoints = list(o.endpoints, 'endpoints').map((v, i) => {
+    // The API source packs endpoints (packed-endpoints.ts): they are validated as any others.
+    const rawEndpoints = o.endpoints instanceof PackedEndpoints ? o.endpoints.unpack() : o.endpoints;
+    const endpoints = list(rawEndpoints, 'endpoints').map((v, i) => {
       const path = `endpoints[${i}]`;
       const e = record(v, path);
       const addrs = list(e.addresses, `${path}.addresses`);

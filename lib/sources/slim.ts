@@ -6,6 +6,7 @@
 // report. The Node object (one) is kept whole.
 import { isRecord } from '../model/raw.js';
 import { MODEL_ANNOTATIONS } from '../model/service.js';
+import { PackedEndpoints } from '../model/packed-endpoints.js';
 
 export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 const KEPT_ANNOTATIONS: readonly string[] = [...MODEL_ANNOTATIONS, TRIGGER_TIME];
@@ -17,13 +18,14 @@ export function slim(kind: SlimKind, obj: unknown): unknown {
   const base = { apiVersion: intern(obj.apiVersion), kind: intern(obj.kind), metadata: slimMeta(obj.metadata) };
   if (kind === 'service') return compact({ ...base, spec: obj.spec, status: obj.status });
   const out = compact({ ...base, addressType: intern(obj.addressType), ports: obj.ports }) as Record<string, unknown>;
-  if (Array.isArray(obj.endpoints)) out.endpoints = obj.endpoints.map(slimEndpoint);
+  if (Array.isArray(obj.endpoints)) out.endpoints = PackedEndpoints.pack(obj.endpoints) ?? obj.endpoints.map(slimEndpoint);
   else if (obj.endpoints !== undefined) out.endpoints = compact(obj.endpoints);
   return out;
 }
 
-// Endpoints are most of the memory kept (hundreds of thousands at scale): their few distinct
-// conditions are shared frozen objects, and node names one string each.
+// Endpoints are most of the memory kept (hundreds of thousands at scale): a slice's endpoints are
+// packed into three strings. Those of an unusual shape, which pack refuses, are kept as objects:
+// their few distinct conditions are shared frozen objects, and node names one string each.
 function slimEndpoint(e: unknown): unknown {
   if (!isRecord(e)) return compact(e);
   const out: Record<string, unknown> = {};

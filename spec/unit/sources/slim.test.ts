@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { slim } from '../../../lib/sources/slim.js';
+import { PackedEndpoints } from '../../../lib/model/packed-endpoints.js';
 import { parseObjects } from '../../../lib/sources/objects-file.js';
 import { MODEL_ANNOTATIONS } from '../../../lib/model/service.js';
 import { buildDesiredState } from '../../../lib/model/build.js';
@@ -46,7 +47,9 @@ test('slim objects: managedFields, other annotations, timestamps and endpoint ex
     addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
   });
-  assert.deepEqual(slim('endpointSlice', obj), {
+  const kept = slim('endpointSlice', obj) as { endpoints: unknown };
+  assert.ok(kept.endpoints instanceof PackedEndpoints, 'usual endpoints are packed');
+  assert.deepEqual(JSON.parse(JSON.stringify(kept)), {
     kind: 'EndpointSlice',
     metadata: { name: 'web-1', namespace: 'shop', uid: 'a1b2', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'web' },
       annotations: { [MODEL_ANNOTATIONS[0]!]: 'lc', 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z' } },
@@ -69,7 +72,7 @@ test('slim objects: malformed objects stay malformed, with the same problem repo
   assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG).problems, whole);
 });
 
-test('slim objects: endpoints with the same conditions share one frozen copy; unusual conditions are kept as they came', () => {
+test('slim objects: a slice with an unusual endpoint is kept unpacked; endpoints with the same conditions share one frozen copy; unusual conditions are kept as they came', () => {
   const ep = (conditions: unknown) => ({ addresses: ['10.244.1.5'], conditions, nodeName: 'node-a' });
   const s = slim('endpointSlice', {
     kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop' }, addressType: 'IPv4',
