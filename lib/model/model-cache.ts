@@ -13,6 +13,7 @@ import { groupByName, parseOneService, parseOneSlice, type ModelConfig, type Sna
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
 import { exact } from './exact-array.js';
+import { flat } from './flat-string.js';
 
 /** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
 export interface ObjectGroup {
@@ -52,7 +53,7 @@ export class ModelCache {
     const duplicates: Problem[] = [];
     for (const [, objs] of groupByName(snapshot.endpointSlices)) {
       if (objs.length > 1) duplicates.push(...parseOneSlice(objs, config).problems);
-      else group(sliceOwner(objs[0])).slices.push(objs[0]);
+      else group(flat(sliceOwner(objs[0]))).slices.push(objs[0]);
     }
     this.recomputed = 0;
     for (const id of [...this.entries.keys()]) if (!groups.has(id)) this.refresh(id, EMPTY);
@@ -130,7 +131,7 @@ export class ModelCache {
   }
 }
 
-const idOf = (o: unknown) => serviceId(objectName(o));
+const idOf = (o: unknown) => flat(serviceId(objectName(o)));
 
 const MANY_SLICES = 16;
 

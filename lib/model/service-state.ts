@@ -12,6 +12,7 @@ import type { DesiredVirtualServer, HealthCheck, VirtualServerRole } from './des
 import { nodePortAddresses, ownAddresses, type NodeFacts } from './node.js';
 import { serviceId, type Service } from './service.js';
 import { exact } from './exact-array.js';
+import { flat } from './flat-string.js';
 
 export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
@@ -48,7 +49,7 @@ export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
 }
 
 export function serviceState(svc: Service, slices: readonly EndpointSlice[], node: NodeView): ServiceState {
-  const id = serviceId(svc);
+  const id = flat(serviceId(svc));
   const virtualServers: DesiredVirtualServer[] = [];
   const bind = new Set<string>();
   const members: SetMember[] = [];
@@ -56,7 +57,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
   const warnings: string[] = [];
   const localAddresses = new Set<string>();
 
-  const add = (family: IpFamily, set: KubeSetId, member: string) => members.push({ set: kubeSetName(set, family), member });
+  const add = (family: IpFamily, set: KubeSetId, member: string) => members.push({ set: kubeSetName(set, family), member: flat(member) });
   const bindUnlessOwn = (address: string, what: string) => {
     // An address the node already has (say an externalIP equal to a node IP) must not move to
     // kube-ipvs0: that breaks the node's own connectivity (#93175).
