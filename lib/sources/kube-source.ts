@@ -10,6 +10,7 @@ import { serviceId, splitServiceId } from '../model/service.js';
 import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
 import { TRIGGER_TIME, slim, type SlimKind } from './slim.js';
+import { SliceIndex } from './slice-index.js';
 
 export interface KubeSourceOptions {
   readonly kubeconfig?: string;
@@ -56,9 +57,8 @@ export class KubeSource implements Source {
   private readonly feeds: Feed[];
   private stopped = false;
   private onChange: (c: readonly Change[]) => void = () => undefined;
-  /** EndpointSlices by the Service they name (kept from the informer's events), and each slice's owner */
-  private readonly slicesByOwner = new Map<string, Map<string, KubernetesObject>>();
-  private readonly ownerOf = new Map<string, string>();
+  /** EndpointSlices by the Service they name (kept from the informer's events) */
+  private readonly slices = new SliceIndex<KubernetesObject>();
 
   constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
     const watch = new Watch(kc);
@@ -80,7 +80,7 @@ export class KubeSource implements Source {
     for (const f of this.feeds) {
       const changed = (obj: KubernetesObject, deleted = false) => {
         if (f.kind === 'node') { this.onChange([{ kind: f.kind, at: triggerTime(obj) }]); return; }
-        const owners = f.kind === 'service' ? [keyOf(obj)] : this.indexSlice(obj, deleted);
+        const owners = f.kind === 'service' ? [keyOf(obj)] : this.slices.set(keyOf(obj), deleted ? undefined : sliceOwner(obj), obj);
         this.onChange(owners.map((service) => ({ kind: f.kind, at: triggerTime(obj), service })));
       };
       f.informer.on('add', (o) => changed(o));
@@ -102,7 +102,7 @@ export class KubeSource implements Source {
   objectsOf(service: string): ObjectGroup {
     const { namespace, name } = splitServiceId(service);
     const svc = this.feed('service').informer.get(name, namespace);
-    return { services: svc ? [svc] : [], slices: [...(this.slicesByOwner.get(service)?.values() ?? [])] };
+    return { services: svc ? [svc] : [], slices: this.slices.of(service) };
   }
 
   node(): NodeInfo | undefined {
@@ -122,25 +122,6 @@ export class KubeSource implements Source {
 
   private feed(kind: ChangeKind): Feed {
     return this.feeds.find((f) => f.kind === kind)!;
-  }
-
-  /** Records a slice under the Service it names; returns the Services whose slices changed (two if it moved). */
-  private indexSlice(obj: KubernetesObject, deleted: boolean): string[] {
-    const key = keyOf(obj);
-    const was = this.ownerOf.get(key);
-    const now = deleted ? undefined : sliceOwner(obj);
-    if (was !== undefined && was !== now) {
-      const m = this.slicesByOwner.get(was)!;
-      m.delete(key);
-      if (m.size === 0) this.slicesByOwner.delete(was);
-      this.ownerOf.delete(key);
-    }
-    if (now === undefined) return was === undefined ? [] : [was];
-    let m = this.slicesByOwner.get(now);
-    if (!m) this.slicesByOwner.set(now, (m = new Map()));
-    m.set(key, obj);
-    this.ownerOf.set(key, now);
-    return was !== undefined && was !== now ? [was, now] : [now];
   }
 
   private async run(f: Feed): Promise<void> {
