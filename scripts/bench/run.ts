@@ -36,6 +36,29 @@ function memory(pid: number): { rssMB: number; peakMB: number } {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
 }
+/**
+ * A process's resident memory by kind of mapping, in MB: files (the node binary, libraries),
+ * brk (the main thread's malloc), anonymous (V8's heap pages, other threads' malloc arenas,
+ * large mallocs), and the few others.
+ */
+function mappings(pid: number): Record<string, number> {
+  const kb: Record<string, number> = { files: 0, brk: 0, anonymous: 0, other: 0 };
+  const files = new Map<string, number>();
+  let kind = 'other';
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) { name = head[1]!; kind = name === '' ? 'anonymous' : name === '[heap]' ? 'brk' : name.startsWith('/') ? 'files' : 'other'; continue; }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    kb[kind]! += Number(rss[1]);
+    if (kind === 'files') files.set(name, (files.get(name) ?? 0) + Number(rss[1]));
+  }
+  const out = Object.fromEntries(Object.entries(kb).map(([k, v]) => [k, Math.round(v / 1024)]));
+  // the largest files, which are the node binary and its libraries
+  for (const [f, v] of [...files].sort((a, b) => b[1] - a[1]).slice(0, 3)) out[f.split('/').pop()!] = Math.round(v / 1024);
+  return out;
+}
 
 async function pure(): Promise<void> {
   const out = [];
@@ -132,7 +155,7 @@ async function inVm(): Promise<void> {
         const coldSyncMs = cold.ms as number;
         const programmed = (await ipvs.listVirtualServers()).length;
         const memAfterCold = memory(proxy.pid);
-        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}`);
+        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}, resident by mapping ${JSON.stringify(mappings(proxy.pid))}`);
         say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${desired.virtualServers.length} virtual servers in the kernel`);
 
         const lat: number[] = [];
@@ -162,6 +185,7 @@ async function inVm(): Promise<void> {
         const idle = await proxy.waitForLog((l) => l.msg === 'synced' && l.reason === 'periodic', 3_600_000, from);
         say(`    idle full resync ${idle.ms as number} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)}; memory after it (MB) ${JSON.stringify(idle.memoryMB)})`);
         const memAfterIdle = memory(proxy.pid);
+        say(`    resident by mapping after the idle resync (MB) ${JSON.stringify(mappings(proxy.pid))}`);
         const rssMB = memAfterIdle.peakMB;
         say(`    peak RSS ${rssMB} MB; RSS (peak so far) after the cold sync ${memAfterCold.rssMB} (${memAfterCold.peakMB}) MB, after the changes ${memAfterChanges.rssMB} (${memAfterChanges.peakMB}) MB, after the idle resync ${memAfterIdle.rssMB} MB`);
         results.push({

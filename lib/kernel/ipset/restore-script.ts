@@ -1,7 +1,8 @@
 // The pure part of set syncing: from the desired and the observed sets to one `ipset restore`
 // script. A set is patched in place (del, then add) when that is the smaller change, and rebuilt
 // with create-temp, fill, swap, destroy when not, so no reader ever sees it empty.
-import { TEMP_SET, createOptions, type SetSpec, type SetState } from './types.js';
+import { TEMP_SET, byName, createOptions, type SetSpec, type SetState } from './types.js';
+
 
 export interface SyncOptions {
   /** Rebuild every set through a swap, whatever the diff (a periodic full resync). */
@@ -22,7 +23,7 @@ export function buildSyncScript(desired: readonly SetState[], observed: Readonly
   const lines: string[] = [];
   let created = 0, added = 0, deleted = 0, rebuilt = 0;
   if (observed.has(TEMP_SET)) lines.push(`destroy ${TEMP_SET}`);
-  for (const want of [...desired].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const want of [...desired].sort(byName)) {
     const have = observed.get(want.name);
     if (!have) {
       lines.push(`create ${want.name} ${want.type} ${createOptions(want)}`);
@@ -67,7 +68,7 @@ export function buildSyncScript(desired: readonly SetState[], observed: Readonly
 export function buildAddScript(desired: readonly SetState[], observed: ReadonlyMap<string, SetState>): { script: string; after: Map<string, SetState> } {
   const lines: string[] = [];
   const after = new Map(observed);
-  for (const want of [...desired].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const want of [...desired].sort(byName)) {
     const have = observed.get(want.name);
     if (have && !compatible(have, want)) continue; // replaced by the sync script
     if (!have) lines.push(`create ${want.name} ${want.type} ${createOptions(want)}`);

@@ -1,6 +1,7 @@
 // Reading and writing `ipset save` text.
 import type { SetState, SetType } from './types.js';
-import { createOptions } from './types.js';
+import { byName, createOptions } from './types.js';
+
 
 export function parseIpsetSave(text: string, keep: (name: string) => boolean = () => true): Map<string, SetState> {
   const sets = new Map<string, { name: string; type: SetType; family: 4 | 6; members: Set<string> }>();
@@ -20,7 +21,7 @@ export function parseIpsetSave(text: string, keep: (name: string) => boolean = (
 /** `ipset save` text for sets (members sorted; no bucketsize/initval, which vary per kernel). */
 export function formatIpsetSave(sets: Iterable<SetState>): string {
   const out: string[] = [];
-  for (const s of [...sets].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of [...sets].sort(byName)) {
     out.push(`create ${s.name} ${s.type} ${createOptions(s)}`);
     for (const m of [...s.members].sort()) out.push(`add ${s.name} ${m}`);
   }

@@ -30,3 +30,6 @@ export function createOptions(spec: SetSpec): string {
   if (spec.type === 'bitmap:port') return 'range 0-65535';
   return `family ${spec.family === 6 ? 'inet6' : 'inet'} hashsize 1024 maxelem 65536`;
 }
+
+/** Sets in name order, by code unit (not localeCompare: the same order everywhere, and no ICU collation data paged in, ~3 MB). */
+export const byName = (a: { readonly name: string }, b: { readonly name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
