@@ -37,9 +37,18 @@ export function schedulerOf(annotations: Readonly<Record<string, string>>, fallb
       flags |= f;
       return false;
     });
-    if (bad.length === 0) return { name, flags };
+    if (bad.length === 0) return choice(name, flags);
     warnings.push(`annotation ${key}: unknown flag ${bad.map((b) => `"${b}"`).join(', ')} (known: ${Object.keys(FLAG_NAMES).join(', ')})`);
   }
   // As upstream: mh hashes the source port too, so one client's connections spread.
-  return { name, flags: name === 'mh' ? SvcFlags.SCHED2 : 0 };
+  return choice(name, name === 'mh' ? SvcFlags.SCHED2 : 0);
+}
+
+// One shared object per choice: every Service keeps one, and almost all keep the same.
+const choices = new Map<string, SchedulerChoice>();
+function choice(name: string, flags: number): SchedulerChoice {
+  const key = `${name}/${flags}`;
+  let c = choices.get(key);
+  if (!c) choices.set(key, (c = Object.freeze({ name, flags })));
+  return c;
 }
