@@ -82,8 +82,9 @@ export class PackedEndpoints {
     let n = 0;
     for (let i = 0; i < this.codes.length; i++) {
       const code = this.codes.charCodeAt(i) - BASE;
-      const conditions = SHARED[Math.floor(code / 18) * 9 + (Math.floor(code / 6) % 3) * 3 + (Math.floor(code / 2) % 3)]!;
-      out.push(code % 2 ? { addresses: [addresses[i]!], conditions, nodeName: nodes[n++]! } : { addresses: [addresses[i]!], conditions });
+      // code = 2 * (ready*9 + serving*3 + terminating) + hasNodeName: the half indexes SHARED
+      const conditions = SHARED[code >> 1]!;
+      out.push(code & 1 ? { addresses: [addresses[i]!], conditions, nodeName: nodes[n++]! } : { addresses: [addresses[i]!], conditions });
     }
     return out;
   }

@@ -14,6 +14,7 @@ import { run } from '../helpers/exec.js';
 import { resetKernel } from '../helpers/real-kernel.js';
 import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { vs } from '../helpers/ipvs-conformance.js';
+import { percentile } from '../../scripts/bench/stats.js';
 
 type Obj = Record<string, unknown>;
 const MIN_SYNC_MS = 100;
@@ -69,8 +70,8 @@ const realServers = async (address: string, port: number, protocol: 'tcp' | 'udp
  * and at least `floor` (the file watch and the slack measured on the faster host).
  */
 function slackMs(floor: number): number {
-  const full = proxy.logs.filter((l) => l.msg === 'synced' && l.full === true && typeof l.ms === 'number').map((l) => l.ms as number).sort((a, b) => a - b);
-  return Math.max(floor, full.length ? 2 * full[Math.floor(full.length / 2)]! : 0);
+  const full = proxy.logs.filter((l) => l.msg === 'synced' && l.full === true && typeof l.ms === 'number').map((l) => l.ms as number);
+  return Math.max(floor, full.length ? 2 * percentile(full, 0.5) : 0);
 }
 
 before(async () => {

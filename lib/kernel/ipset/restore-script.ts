@@ -3,7 +3,6 @@
 // with create-temp, fill, swap, destroy when not, so no reader ever sees it empty.
 import { TEMP_SET, byName, createOptions, type SetSpec, type SetState } from './types.js';
 
-
 export interface SyncOptions {
   /** Rebuild every set through a swap, whatever the diff (a periodic full resync). */
   readonly rebuildAll?: boolean;

@@ -2,7 +2,6 @@
 import type { SetState, SetType } from './types.js';
 import { byName, createOptions } from './types.js';
 
-
 export function parseIpsetSave(text: string, keep: (name: string) => boolean = () => true): Map<string, SetState> {
   const sets = new Map<string, { name: string; type: SetType; family: 4 | 6; members: Set<string> }>();
   for (const line of text.split('\n')) {
