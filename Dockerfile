@@ -1,14 +1,16 @@
 # ipvs-proxy container image. Build: docker build -t ipvs-proxy .
 # (Not built in this project's CI: its machines have no container engine.)
 
-# Build: compile TypeScript, then keep only the runtime dependencies.
+# Build: compile TypeScript and bundle the API client, then keep only the runtime dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
-RUN npx tsc -p tsconfig.build.json \
+COPY scripts/bundle-client.mjs ./scripts/
+# tsc, then the API client's tree-shaken bundle (scripts/bundle-client.mjs)
+RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
  # the image's own Node runs the proxy; the pinned Node binary of the npm "node" package is not needed
  && rm -rf node_modules/node node_modules/.bin/node

@@ -1,7 +1,7 @@
 // Services, EndpointSlices and this Node from the API server through informers (list, then
 // watch). An informer that stops on an error is restarted with backoff and keeps its last
 // objects meanwhile: an API outage leaves the last known state programmed, never a flush.
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, ListWatch, Watch, type KubernetesObject, type V1Node } from '@kubernetes/client-node';
+import { HttpMethod, KubeConfig, ListWatch, RequestContext, Watch, fetch, type KubernetesObject, type V1Node } from './kube-client.js';
 import type { Logger } from '../log.js';
 import type { Snapshot } from '../model/build.js';
 import { sliceOwner } from '../model/endpoint-slice.js';
@@ -22,6 +22,8 @@ export interface KubeSourceOptions {
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 const LIST_CHUNK = 500;
+/** one page of a list (500 objects) must come within this */
+const LIST_TIMEOUT_MS = 60_000;
 
 /** The KubeConfig to use: --kubeconfig, else in-cluster; --master overrides the server. */
 export function loadKubeConfig(o: KubeSourceOptions): KubeConfig {
@@ -63,15 +65,15 @@ export class KubeSource implements Source {
   constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
     const watch = new Watch(kc);
     const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind) as unknown as Watch;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
     const nodeSelector = `metadata.name=${nodeName}`;
     const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
+    const services = '/api/v1/services';
+    const slices = '/apis/discovery.k8s.io/v1/endpointslices';
+    const nodes = '/api/v1/nodes';
     this.feeds = [
-      feed('service', new ListWatch('/api/v1/services', slimWatch('service'), () => listInChunks('service', (p) => core.listServiceForAllNamespaces(p)), false)),
-      feed('endpointSlice', new ListWatch('/apis/discovery.k8s.io/v1/endpointslices', slimWatch('endpointSlice'),
-        () => listInChunks('endpointSlice', (p) => discovery.listEndpointSliceForAllNamespaces(p)), false)),
-      feed('node', new ListWatch('/api/v1/nodes', watch, () => core.listNode({ fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
+      feed('service', new ListWatch(services, slimWatch('service'), () => listInChunks('service', (p) => listPage(kc, services, p)), false)),
+      feed('endpointSlice', new ListWatch(slices, slimWatch('endpointSlice'), () => listInChunks('endpointSlice', (p) => listPage(kc, slices, p)), false)),
+      feed('node', new ListWatch(nodes, watch, () => listPage(kc, nodes, { fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
     ];
   }
 
@@ -147,24 +149,45 @@ export class KubeSource implements Source {
   }
 }
 
-interface ListPage<T> { items: T[]; metadata?: { resourceVersion?: string; _continue?: string } }
+interface ListPage { kind?: string; items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }
+
+/**
+ * One page of a list, as the API server sends it (plain JSON, as watch events come): the typed
+ * API classes would build a typed copy of every object only for it to be slimmed. Authenticated
+ * and sent as client-node's own Watch does (its RequestContext and undici).
+ */
+async function listPage(kc: KubeConfig, path: string, params: Readonly<Record<string, string | number | undefined>>): Promise<ListPage> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
+  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  const res = await fetch(url, { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+  if (res.status !== 200) {
+    const body = (await res.text()).slice(0, 500);
+    // a Status object; code 410 (an expired continue token) makes the informer list again
+    throw Object.assign(new Error(`list ${path}: HTTP ${res.status}: ${body}`), { code: res.status, statusCode: res.status });
+  }
+  const page = await res.json() as ListPage;
+  if (!Array.isArray(page.items)) throw new Error(`list ${path}: the answer has no items (kind ${String(page.kind)})`);
+  return page;
+}
 
 /**
  * A list read in chunks of LIST_CHUNK objects (as client-go's reflector does): tens of thousands
  * of EndpointSlices in one response would be held as one huge text, then parsed, then copied, at
  * once. The API server keeps the chunks one consistent snapshot (the first page's version).
  */
-async function listInChunks<T, L extends ListPage<T>>(kind: SlimKind, page: (p: { limit: number; _continue?: string }) => Promise<L>): Promise<L> {
+async function listInChunks(kind: SlimKind, page: (p: { limit: number; continue?: string }) => Promise<ListPage>): Promise<ListPage> {
   const first = await page({ limit: LIST_CHUNK });
-  const items = first.items.map((o) => slim(kind, o) as T);
-  for (let next = first.metadata?._continue; next;) {
-    const more = await page({ limit: LIST_CHUNK, _continue: next });
-    for (const o of more.items) items.push(slim(kind, o) as T);
-    next = more.metadata?._continue;
+  const items = first.items.map((o) => slim(kind, o) as KubernetesObject);
+  for (let next = first.metadata?.continue; next;) {
+    const more = await page({ limit: LIST_CHUNK, continue: next });
+    for (const o of more.items) items.push(slim(kind, o) as KubernetesObject);
+    next = more.metadata?.continue;
   }
-  first.items = items;
-  if (first.metadata) first.metadata._continue = undefined;
-  return first;
+  return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion } };
 }
 
 /** A Watch whose added, modified and deleted objects are slimmed before the informer keeps them. */

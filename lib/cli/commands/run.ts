@@ -94,8 +94,6 @@ export const runCommand: Command = {
       if (settings.objects) source = new FileSource(settings.objects as string, log);
       else {
         // Loaded only when needed: the API client is large and slow to load.
-        const { loadApiClient } = await import('../../sources/api-client.js');
-        await loadApiClient();
         const { KubeSource, loadKubeConfig } = await import('../../sources/kube-source.js');
         source = new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
       }
