@@ -1,16 +1,17 @@
 // The desired kernel state: what the model computes and the plan compares with the kernel.
 // Plain readonly data, printable as ipvsadm, ipset and iptables text.
 import type { IpFamily } from '../net/address.js';
-import type { RealServer, RealServerKey, VirtualServer } from '../kernel/ipvs/types.js';
+import type { RealServerKey, VirtualServer } from '../kernel/ipvs/types.js';
 import type { SetState } from '../kernel/ipset/types.js';
 import type { TableRules } from '../kernel/iptables/types.js';
 import type { ServicePort, ServiceType } from './service.js';
+import type { RealServerList } from './real-server-list.js';
 
 export type VirtualServerRole = 'cluster-ip' | 'external-ip' | 'load-balancer' | 'node-port';
 
 export interface DesiredVirtualServer {
   readonly vs: VirtualServer;
-  readonly realServers: readonly RealServer[];
+  readonly realServers: RealServerList;
   /** endpoints still listed but terminating (not used for new connections): kept at weight 0 while they drain, never added */
   readonly terminating: readonly RealServerKey[];
   /** namespace/name of the Service */

@@ -1,9 +1,10 @@
 // Strings the model keeps for as long as a Service exists (set members, virtual server keys,
 // Service ids) are built by concatenation, which V8 stores as a tree of pieces: about 100 bytes
-// for "10.96.0.1,tcp:80". Reading a character flattens the tree into one string, and the garbage
-// collector then drops the pieces: half the memory (measured: 107 -> 54 bytes a string).
+// for "10.96.0.1,tcp:80". Reading a character flattens the tree but leaves a 32-byte cons string
+// in front of the flat copy (407,000 of them, 13 MB, at 30,000 Services in a heap snapshot);
+// Array.prototype.join builds one sequential string and nothing else.
 
+/** The same text as one sequential string (strings under 13 characters are made flat already). */
 export function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
+  return s.length < 13 ? s : [s.slice(0, 1), s.slice(1)].join('');
 }

@@ -3,7 +3,7 @@
 // change to one Service recomputes only its share.
 import ipaddr from 'ipaddr.js';
 import { ipFamily, type IpFamily } from '../net/address.js';
-import { SvcFlags, type Protocol, type RealServer, type VirtualServer } from '../kernel/ipvs/types.js';
+import { SvcFlags, type Protocol, type VirtualServer } from '../kernel/ipvs/types.js';
 import { kubeSetName, type KubeSetId } from '../kernel/ipset/kube-sets.js';
 import type { OutFilterEntry } from '../kernel/iptables/skeleton.js';
 import type { EndpointSlice } from './endpoint-slice.js';
@@ -13,6 +13,7 @@ import { nodePortAddresses, ownAddresses, type NodeFacts } from './node.js';
 import { serviceId, type Service } from './service.js';
 import { exact } from './exact-array.js';
 import { flat } from './flat-string.js';
+import { RealServerList } from './real-server-list.js';
 
 export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
@@ -84,12 +85,12 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
       const terminating = eps.filter((e) => e.terminating).map((e) => ({ address: e.address, port: e.port }));
       // The virtual servers of one port that use the same endpoints (cluster IP, node ports,
       // external and load-balancer IPs) share one list of real servers.
-      const shared = new Map<readonly PortEndpoint[], { rss: readonly RealServer[]; terminating: DesiredVirtualServer['terminating'] }>();
+      const shared = new Map<readonly PortEndpoint[], { rss: RealServerList; terminating: DesiredVirtualServer['terminating'] }>();
       const vs = (role: VirtualServerRole, address: string, p: number, use: readonly PortEndpoint[]) => {
         let s = shared.get(use);
         if (!s) {
-          const rss = realServers(use);
-          const used = new Set(rss.map((r) => `${r.address}/${r.port}`));
+          const rss = RealServerList.of(use);
+          const used = new Set(use.map((e) => `${e.address}/${e.port}`));
           s = { rss, terminating: exact(terminating.filter((t) => !used.has(`${t.address}/${t.port}`))) };
           shared.set(use, s);
         }
@@ -159,11 +160,6 @@ function virtualServer(svc: Service, family: IpFamily, protocol: Protocol, addre
     // per-client persistence: the whole address
     netmask: family === 4 ? 32 : 128,
   };
-}
-
-function realServers(eps: readonly PortEndpoint[]): RealServer[] {
-  return eps.map((e): RealServer => ({ address: e.address, port: e.port, weight: 1, forward: 'masq', upperThreshold: 0, lowerThreshold: 0 }))
-    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
 }
 
 /** A CIDR as ipset members: a host net without its prefix (as ipset prints it), /0 as two halves (ipset refuses /0). */

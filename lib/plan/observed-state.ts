@@ -1,12 +1,12 @@
 // The kernel state a sync starts from, read with one dump per object kind.
 import type { IpFamily } from '../net/address.js';
-import type { RealServerStatus, VirtualServer } from '../kernel/ipvs/types.js';
+import type { RealServerStatuses, VirtualServer } from '../kernel/ipvs/types.js';
 import type { SetState } from '../kernel/ipset/types.js';
 import type { Table } from '../kernel/iptables/types.js';
 
 export interface ObservedVirtualServer {
   readonly vs: VirtualServer;
-  readonly realServers: readonly RealServerStatus[];
+  readonly realServers: RealServerStatuses;
 }
 
 export interface ObservedState {

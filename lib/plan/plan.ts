@@ -75,15 +75,18 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   for (const d of desired.virtualServers) {
     const cur = have.get(vsKey(d.vs));
     const service = d.service;
+    // made once here: the model keeps the list packed
+    const wanted = [...d.realServers];
     if (!cur) {
       vsOps.push({ kind: 'add-virtual-server', vs: d.vs, service });
-      for (const rs of d.realServers) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
+      for (const rs of wanted) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
       continue;
     }
     if (!sameVirtualServer(cur.vs, d.vs)) vsOps.push({ kind: 'update-virtual-server', vs: d.vs, service });
-    const curRs = new Map(cur.realServers.map((r) => [rsKey(r), r]));
-    const want = new Set(d.realServers.map(rsKey));
-    for (const rs of d.realServers) {
+    const observed = [...cur.realServers];
+    const curRs = new Map(observed.map((r) => [rsKey(r), r]));
+    const want = new Set(d.realServers.keys());
+    for (const rs of wanted) {
       const c = curRs.get(rsKey(rs));
       if (!c) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
       else if (!sameRealServer(c, rs)) rsOps.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
@@ -91,7 +94,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     const terminating = new Set(d.terminating.map(rsKey));
     for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
     const { protocol, address: vip, port: vport } = d.vs;
-    for (const c of cur.realServers) {
+    for (const c of observed) {
       if (want.has(rsKey(c))) continue;
       const key = drainKey(d.vs, c);
       const remove = (reason: string) => removals.push({ kind: 'delete-real-server', vs: d.vs, rs: c, service, reason });
@@ -113,7 +116,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     }
     // A UDP/SCTP virtual server that had no real server gets its first ones: flows created
     // meanwhile point nowhere and would stay stuck (#105192).
-    if (protocol !== 'tcp' && cur.realServers.length === 0 && d.realServers.length > 0) {
+    if (protocol !== 'tcp' && observed.length === 0 && wanted.length > 0) {
       afterRs.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
     }
   }

@@ -134,7 +134,7 @@ test('netlink IPVS (VM): one read of /proc/net/ip_vs gives the same real servers
     }
     const all = await ipvs.listAllRealServers();
     for (const v of await ipvs.listVirtualServers()) {
-      const strip = (rs: RealServerStatus[]) => rs.map((r) => ({ ...r, persistentConnections: 0 })).sort((a, b) => a.address.localeCompare(b.address));
+      const strip = (rs: Iterable<RealServerStatus>) => [...rs].map((r) => ({ ...r, persistentConnections: 0 })).sort((a, b) => a.address.localeCompare(b.address));
       assert.deepEqual(strip(all.get(vsKey(v)) ?? []), strip(await ipvs.listRealServers(v)), vsKey(v));
     }
     assert.equal(all.size, SAMPLE.length);

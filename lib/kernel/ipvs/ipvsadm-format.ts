@@ -8,7 +8,7 @@ const FWD_SWITCH: Readonly<Record<ForwardMethod, string>> = { masq: '-m', route:
 
 export interface TableEntry {
   readonly vs: VirtualServer;
-  readonly realServers: readonly RealServer[];
+  readonly realServers: Iterable<RealServer>;
 }
 
 export function formatVirtualServer(vs: VirtualServer): string {

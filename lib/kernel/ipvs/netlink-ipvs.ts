@@ -8,7 +8,7 @@ import { readProcIpVs } from './proc-ip-vs.js';
 import { afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes, type IpFamily } from '../../net/address.js';
 import {
   FORWARD_METHODS, PROTOCOL_NUMBERS, SvcFlags, rsKey, vsKey,
-  type ForwardMethod, type Ipvs, type Protocol, type RealServer, type RealServerKey, type RealServerStatus,
+  type ForwardMethod, type Ipvs, type Protocol, type RealServer, type RealServerKey, type RealServerStatus, type RealServerStatuses,
   type VirtualServer, type VirtualServerKey, type IpvsTimeouts,
 } from './types.js';
 
@@ -92,7 +92,7 @@ export class NetlinkIpvs implements Ipvs {
   }
 
   /** One read of /proc/net/ip_vs (this network namespace's table). */
-  listAllRealServers(): Promise<Map<string, RealServerStatus[]>> {
+  listAllRealServers(): Promise<Map<string, RealServerStatuses>> {
     return readProcIpVs();
   }
 

@@ -4,12 +4,13 @@
 // Virtual server settings still come from the netlink dump; this gives destinations and counters.
 import { open } from 'node:fs/promises';
 import { hostPort, ipFromBytes } from '../../net/address.js';
-import type { ForwardMethod, RealServerStatus } from './types.js';
+import type { ForwardMethod } from './types.js';
+import { RealServerStatusList, statusEntry } from './status-list.js';
 
 const FORWARD: Readonly<Record<string, ForwardMethod>> = { Masq: 'masq', Local: 'local', Tunnel: 'tunnel', Route: 'route', Bypass: 'bypass' };
 
 /** "TCP 10.96.0.1:443" (vsKey) -> its real servers, from the text of /proc/net/ip_vs. */
-export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
+export function parseProcIpVs(text: string): Map<string, RealServerStatusList> {
   const parser = new ProcIpVsParser();
   parser.push(text);
   return parser.end();
@@ -22,8 +23,10 @@ export function parseProcIpVs(text: string): Map<string, RealServerStatus[]> {
  * resync, which sets the proxy's peak memory.
  */
 export class ProcIpVsParser {
-  private readonly out = new Map<string, RealServerStatus[]>();
-  private current: RealServerStatus[] | undefined;
+  private readonly out = new Map<string, RealServerStatusList>();
+  /** the virtual server being read, and its real servers so far */
+  private key: string | undefined;
+  private current: string[] = [];
   /** the start of a line whose end has not come yet */
   private rest = '';
 
@@ -38,35 +41,40 @@ export class ProcIpVsParser {
     this.rest = text.slice(start);
   }
 
-  end(): Map<string, RealServerStatus[]> {
+  end(): Map<string, RealServerStatusList> {
     if (this.rest) this.line(this.rest);
     this.rest = '';
+    this.close();
     return this.out;
+  }
+
+  /** The virtual server being read is complete. */
+  private close(): void {
+    if (this.key !== undefined) this.out.set(this.key, RealServerStatusList.of(this.current));
+    this.key = undefined;
+    this.current = [];
   }
 
   private line(line: string): void {
     const f = line.trim().split(/\s+/);
     if (f[0] === 'TCP' || f[0] === 'UDP' || f[0] === 'SCTP') {
+      this.close();
       const ep = endpoint(f[1] ?? '');
-      this.current = ep ? [] : undefined;
-      if (ep && this.current) this.out.set(`${f[0]} ${hostPort(ep.address, ep.port)}`, this.current);
+      if (ep) this.key = `${f[0]} ${hostPort(ep.address, ep.port)}`;
       return;
     }
-    if (f[0] === 'FWM') { this.current = undefined; return; }
-    if (f[0] !== '->' || !this.current || f.length < 6) return;
+    if (f[0] === 'FWM') { this.close(); return; }
+    if (f[0] !== '->' || this.key === undefined || f.length < 6) return;
     const ep = endpoint(f[1]!);
     const [weight, active, inactive] = [Number(f[3]), Number(f[4]), Number(f[5])];
     if (!ep || !Number.isInteger(weight) || !Number.isInteger(active) || !Number.isInteger(inactive)) return;
-    this.current.push({
-      address: ep.address, port: ep.port, forward: FORWARD[f[2]!] ?? 'masq', weight, upperThreshold: 0, lowerThreshold: 0,
-      activeConnections: active, inactiveConnections: inactive, persistentConnections: 0,
-    });
+    this.current.push(statusEntry(ep.address, ep.port, FORWARD[f[2]!] ?? 'masq', weight, active, inactive));
   }
 }
 
 const PIECE = 64 * 1024;
 
-export async function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string, RealServerStatus[]>> {
+export async function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string, RealServerStatusList>> {
   const file = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(PIECE);

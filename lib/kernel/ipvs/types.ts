@@ -49,6 +49,11 @@ export interface RealServer extends RealServerKey {
   readonly lowerThreshold: number;
 }
 
+/** The real servers of a virtual server as the kernel reports them: an array, or a packed list. */
+export interface RealServerStatuses extends Iterable<RealServerStatus> {
+  readonly length: number;
+}
+
 /** A real server as the kernel reports it, with its connection counters. */
 export interface RealServerStatus extends RealServer {
   readonly activeConnections: number;
@@ -82,6 +87,6 @@ export interface Ipvs {
   updateRealServer(vs: VirtualServerKey, rs: RealServer): Promise<void>;
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void>;
   /** Every real server of every virtual server at once, by vsKey (when the implementation can). */
-  listAllRealServers?(): Promise<Map<string, RealServerStatus[]>>;
+  listAllRealServers?(): Promise<Map<string, RealServerStatuses>>;
   close(): void;
 }

@@ -105,6 +105,6 @@ test('/proc/net/ip_vs text: every real server with weight and counters, IPv4 and
   assert.deepEqual([...all.keys()], ['TCP 10.96.0.1:443', 'UDP 10.96.0.10:53', 'TCP [fd00:10:96::1]:443']);
   assert.deepEqual(all.get('TCP 10.96.0.1:443')!.map((r) => [r.address, r.port, r.weight, r.activeConnections, r.inactiveConnections, r.forward]),
     [['192.168.1.10', 6443, 1, 3, 7, 'masq'], ['192.168.1.11', 6443, 0, 0, 1, 'masq']]);
-  assert.deepEqual(all.get('UDP 10.96.0.10:53'), []);
+  assert.deepEqual([...all.get('UDP 10.96.0.10:53')!], []);
   assert.deepEqual(all.get('TCP [fd00:10:96::1]:443')!.map((r) => [r.address, r.port, r.weight]), [['fd00:10:244:1::5', 8443, 2]]);
 });

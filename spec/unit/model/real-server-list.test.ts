@@ -1,0 +1,44 @@
+// The packed lists of real servers: the model's desired ones and the kernel's reported ones give
+// back exactly the real servers they were made from.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RealServerList } from '../../../lib/model/real-server-list.js';
+import { RealServerStatusList, statusEntry } from '../../../lib/kernel/ipvs/status-list.js';
+import { rsKey, type ForwardMethod, type RealServerStatus } from '../../../lib/kernel/ipvs/types.js';
+
+const address = fc.oneof(fc.ipV4(), fc.ipV6().map((a) => a.toLowerCase()).filter((a) => !a.includes('.')));
+const endpoint = fc.record({ address, port: fc.integer({ min: 0, max: 65535 }) });
+
+test('desired real servers: packed and read back they are the same endpoints at weight 1, masqueraded, in address then port order', () => {
+  fc.assert(fc.property(fc.uniqueArray(endpoint, { selector: rsKey, maxLength: 30 }), (eps) => {
+    const list = RealServerList.of(eps);
+    const want = [...eps].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port))
+      .map((e) => ({ address: e.address, port: e.port, weight: 1, forward: 'masq', upperThreshold: 0, lowerThreshold: 0 }));
+    assert.equal(list.length, eps.length);
+    assert.deepEqual([...list], want);
+    assert.deepEqual(list.keys(), want.map(rsKey));
+    assert.deepEqual(JSON.parse(JSON.stringify(list)), want);
+  }), { numRuns: 300 });
+  assert.equal(RealServerList.of([]), RealServerList.EMPTY);
+  assert.deepEqual([...RealServerList.EMPTY], []);
+});
+
+test('reported real servers: packed and read back they are the statuses they were made from (every forward method, IPv4 and IPv6)', () => {
+  const status = fc.record({
+    ep: endpoint,
+    forward: fc.constantFrom<ForwardMethod>('masq', 'local', 'tunnel', 'route', 'bypass'),
+    weight: fc.integer({ min: 0, max: 0x7fffffff }),
+    active: fc.nat(), inactive: fc.nat(),
+  });
+  fc.assert(fc.property(fc.array(status, { maxLength: 30 }), (ss) => {
+    const list = RealServerStatusList.of(ss.map((s) => statusEntry(s.ep.address, s.ep.port, s.forward, s.weight, s.active, s.inactive)));
+    const want: RealServerStatus[] = ss.map((s) => ({
+      address: s.ep.address, port: s.ep.port, forward: s.forward, weight: s.weight, upperThreshold: 0, lowerThreshold: 0,
+      activeConnections: s.active, inactiveConnections: s.inactive, persistentConnections: 0,
+    }));
+    assert.equal(list.length, ss.length);
+    assert.deepEqual([...list], want);
+    assert.deepEqual(list.map((r) => r.address), want.map((r) => r.address));
+  }), { numRuns: 300 });
+});
