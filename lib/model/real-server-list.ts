@@ -28,8 +28,8 @@ export class RealServerList implements Iterable<RealServer> {
     return this.length === 0 ? [] : this.packed.split(',');
   }
 
-  *[Symbol.iterator](): Iterator<RealServer> {
-    for (const key of this.keys()) yield realServer(key);
+  [Symbol.iterator](): Iterator<RealServer> {
+    return this.map((r) => r)[Symbol.iterator]();
   }
 
   map<T>(f: (rs: RealServer) => T): T[] {

@@ -3,7 +3,8 @@
 // the iptables skeleton; then, only if all that went in, the removals: unbinds, stale real and
 // virtual servers, set removals. Virtual servers not attributable to us are never touched.
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
-import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServerKey } from '../kernel/ipvs/types.js';
+import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerKey, type RealServerStatus, type RealServerStatuses, type VirtualServerKey } from '../kernel/ipvs/types.js';
+import type { RealServerList } from '../model/real-server-list.js';
 import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.js';
 import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/skeleton.js';
 import type { TableRules } from '../kernel/iptables/types.js';
@@ -75,14 +76,17 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   for (const d of desired.virtualServers) {
     const cur = have.get(vsKey(d.vs));
     const service = d.service;
-    // made once here: the model keeps the list packed
-    const wanted = [...d.realServers];
     if (!cur) {
       vsOps.push({ kind: 'add-virtual-server', vs: d.vs, service });
-      for (const rs of wanted) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
+      for (const rs of d.realServers) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
       continue;
     }
     if (!sameVirtualServer(cur.vs, d.vs)) vsOps.push({ kind: 'update-virtual-server', vs: d.vs, service });
+    for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
+    // The usual case of a resync, decided on keys alone: the lists are kept packed.
+    if (unchanged(cur.realServers, d.realServers)) continue;
+    // made once here
+    const wanted = [...d.realServers];
     const observed = [...cur.realServers];
     const curRs = new Map(observed.map((r) => [rsKey(r), r]));
     const want = new Set(d.realServers.keys());
@@ -92,7 +96,6 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
       else if (!sameRealServer(c, rs)) rsOps.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
     }
     const terminating = new Set(d.terminating.map(rsKey));
-    for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
     const { protocol, address: vip, port: vport } = d.vs;
     for (const c of observed) {
       if (want.has(rsKey(c))) continue;
@@ -144,6 +147,16 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   const removeScript = buildSyncScript(desired.sets, adds.after, { patchOnly: opts.restricted }).script;
   if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
   return { operations: ops.concat(removals), draining, terminating: terminatingAll };
+}
+
+/** The kernel holds exactly the wanted real servers, each masqueraded at weight 1 with no thresholds (as the model wants them all). */
+function unchanged(have: RealServerStatuses, want: RealServerList): boolean {
+  if (have.length !== want.length) return false;
+  const keys = have.plainKeys ? have.plainKeys()
+    : [...have].every((r) => r.weight === 1 && r.forward === 'masq' && r.upperThreshold === 0 && r.lowerThreshold === 0) ? [...have].map(rsKey) : undefined;
+  if (!keys) return false;
+  const wanted = new Set(want.keys());
+  return keys.every((k) => wanted.has(k));
 }
 
 function sameRealServer(a: RealServer, b: RealServer): boolean {

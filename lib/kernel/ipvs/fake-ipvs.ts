@@ -3,6 +3,7 @@
 // tests of everything above the adapter.
 import { KernelError } from '../errors.js';
 import { formatIpvsadmSave } from './ipvsadm-format.js';
+import { RealServerStatusList, statusEntry } from './status-list.js';
 import {
   SvcFlags, rsKey, vsKey,
   type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey,
@@ -79,9 +80,11 @@ export class FakeIpvs implements Ipvs {
     if (!e.dests.delete(rsKey(rs))) throw new KernelError('ENOENT', op, obj);
   }
 
-  async listAllRealServers(): Promise<Map<string, RealServerStatus[]>> {
+  /** As the real adapter reads /proc/net/ip_vs: packed lists, without thresholds (the file has none). */
+  async listAllRealServers(): Promise<Map<string, RealServerStatusList>> {
     this.calls.push('list all real servers');
-    return new Map([...this.table].map(([k, e]) => [k, [...e.dests.values()]]));
+    return new Map([...this.table].map(([k, e]) => [k, RealServerStatusList.of([...e.dests.values()]
+      .map((d) => statusEntry(d.address, d.port, d.forward, d.weight, d.activeConnections, d.inactiveConnections)))]));
   }
 
   close(): void {}

@@ -26,17 +26,32 @@ export class RealServerStatusList implements Iterable<RealServerStatus> {
     return entries.length === 0 ? RealServerStatusList.EMPTY : new RealServerStatusList(entries.join(','), entries.length);
   }
 
-  *[Symbol.iterator](): Iterator<RealServerStatus> {
-    if (this.length === 0) return;
-    for (const e of this.packed.split(',')) yield status(e);
+  [Symbol.iterator](): Iterator<RealServerStatus> {
+    return this.toJSON()[Symbol.iterator]();
   }
 
   map<T>(f: (rs: RealServerStatus) => T): T[] {
-    return [...this].map((r) => f(r));
+    return this.toJSON().map((r) => f(r));
   }
 
+  /**
+   * The rsKeys when every real server is masqueraded at weight 1 (as the model wants them all),
+   * else undefined: a resync compares these with the desired keys without making objects.
+   */
+  plainKeys(): string[] | undefined {
+    if (this.length === 0) return [];
+    const keys: string[] = [];
+    for (const e of this.packed.split(',')) {
+      const space = e.indexOf(' ');
+      if (!e.startsWith(' m 1 ', space)) return undefined;
+      keys.push(e.slice(0, space));
+    }
+    return keys;
+  }
+
+  /** The real servers as objects. */
   toJSON(): RealServerStatus[] {
-    return [...this];
+    return this.length === 0 ? [] : this.packed.split(',').map(status);
   }
 }
 

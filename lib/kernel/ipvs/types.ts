@@ -52,6 +52,8 @@ export interface RealServer extends RealServerKey {
 /** The real servers of a virtual server as the kernel reports them: an array, or a packed list. */
 export interface RealServerStatuses extends Iterable<RealServerStatus> {
   readonly length: number;
+  /** the rsKeys when every one is masqueraded at weight 1 with no thresholds, else undefined (a packed list answers without making objects) */
+  plainKeys?(): string[] | undefined;
 }
 
 /** A real server as the kernel reports it, with its connection counters. */

@@ -42,3 +42,13 @@ test('reported real servers: packed and read back they are the statuses they wer
     assert.deepEqual(list.map((r) => r.address), want.map((r) => r.address));
   }), { numRuns: 300 });
 });
+
+test('reported real servers: plainKeys gives the keys only when every one is masqueraded at weight 1', () => {
+  const list = (...e: Array<[ForwardMethod, number]>) => RealServerStatusList.of(e.map(([f, w], i) => statusEntry(`10.0.0.${i + 1}`, 80, f, w, 3, 4)));
+  assert.deepEqual(list(['masq', 1], ['masq', 1]).plainKeys(), ['10.0.0.1:80', '10.0.0.2:80']);
+  assert.deepEqual(RealServerStatusList.of([statusEntry('fd00::1', 8080, 'masq', 1, 0, 0)]).plainKeys(), ['[fd00::1]:8080']);
+  assert.equal(list(['masq', 1], ['masq', 0]).plainKeys(), undefined, 'draining at weight 0');
+  assert.equal(list(['masq', 11]).plainKeys(), undefined, 'weight 11');
+  assert.equal(list(['route', 1]).plainKeys(), undefined, 'direct routing');
+  assert.deepEqual(RealServerStatusList.EMPTY.plainKeys(), []);
+});
