@@ -44,8 +44,12 @@ export interface Restriction {
 
 export class DesiredAggregate {
   private readonly shares = new Map<string, Share>();
-  /** vsKey -> the Services' virtual servers claiming it, in Service name order: the first is programmed */
-  private readonly claims = new Map<string, DesiredVirtualServer[]>();
+  /**
+   * vsKey -> the Services' virtual servers claiming it, in Service name order: the first is
+   * programmed. Nearly always one, kept as itself (an array each was 56 bytes x 41,700 at 30,000
+   * Services); an array only while two ports claim one key.
+   */
+  private readonly claims = new Map<string, DesiredVirtualServer | readonly DesiredVirtualServer[]>();
   private readonly members = new Map<string, Map<string, number>>();
   private readonly specs = new Map<string, SetSpec>();
   private readonly bound = new Map<string, number>();
@@ -95,7 +99,10 @@ export class DesiredAggregate {
     }
   }
 
-  virtualServer(key: string): DesiredVirtualServer | undefined { return this.claims.get(key)?.[0]; }
+  virtualServer(key: string): DesiredVirtualServer | undefined {
+    const c = this.claims.get(key);
+    return c !== undefined && isList(c) ? c[0] : c;
+  }
   get virtualServerCount(): number { return this.claims.size; }
 
   /** Everything that changed since the last call, and start recording afresh. */
@@ -129,7 +136,7 @@ export class DesiredAggregate {
     const ids = [...this.shares.keys()].sort(cmp);
     const states = ids.flatMap((id) => { const s = this.shares.get(id)!.state; return s ? [s] : []; });
     const summaries: ServiceSummary[] = states.map((st) => ({ id: serviceId(st.service), type: st.service.type, clusterIPs: st.service.clusterIPs, ports: st.service.ports }));
-    const vss = [...this.claims.entries()].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1][0]!);
+    const vss = [...this.claims.keys()].sort(cmp).map((k) => this.virtualServer(k)!);
     const sets: SetState[] = [...this.specs.values()].sort((a, b) => cmp(a.name, b.name)).map((spec) => ({ ...spec, members: new Set(this.members.get(spec.name)!.keys()) }));
     this.cached = {
       families: this.config.families,
@@ -194,7 +201,7 @@ export class DesiredAggregate {
       if (s.state) for (const w of s.state.warnings) out.push({ kind: 'Service', namespace: s.state.service.namespace, name: s.state.service.name, reason: w, skipped: false });
     }
     for (const key of this.conflicts) {
-      const claimants = this.claims.get(key)!;
+      const claimants = this.claimants(key);
       for (const d of claimants.slice(1)) {
         const { namespace, name } = splitServiceId(d.service);
         out.push({ kind: 'Service', namespace, name, reason: `virtual server ${key} (port "${d.portName}") is already used by ${claimants[0]!.service}: not programmed`, skipped: true });
@@ -230,9 +237,14 @@ export class DesiredAggregate {
     });
   }
 
+  private claimants(key: string): readonly DesiredVirtualServer[] {
+    const c = this.claims.get(key);
+    return c === undefined ? [] : isList(c) ? c : [c];
+  }
+
   private claim(id: string, d: DesiredVirtualServer, sign: 1 | -1): void {
     const key = flat(vsKey(d.vs));
-    const list = this.claims.get(key) ?? [];
+    const list = this.claimants(key);
     const first = list[0];
     let next: DesiredVirtualServer[];
     if (sign > 0) {
@@ -244,7 +256,7 @@ export class DesiredAggregate {
     }
     if (next[0] !== first && !this.changed.virtualServers.has(key)) this.changed.virtualServers.set(key, first);
     if (list.length > 1 || next.length > 1) this.problemList = undefined; // the claimed-twice problems
-    if (next.length) this.claims.set(key, next);
+    if (next.length) this.claims.set(key, next.length === 1 ? next[0]! : next);
     else this.claims.delete(key);
     if (next.length > 1) this.conflicts.add(key);
     else this.conflicts.delete(key);
@@ -268,5 +280,6 @@ function refcount(counts: Map<string, number>, key: string, sign: 1 | -1, change
   else counts.set(key, was + sign);
 }
 
+const isList = (c: DesiredVirtualServer | readonly DesiredVirtualServer[]): c is readonly DesiredVirtualServer[] => Array.isArray(c);
 const emptyChanges = (): MutableChanges => ({ virtualServers: new Map(), members: new Map(), bound: new Map() });
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
