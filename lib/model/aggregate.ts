@@ -219,7 +219,7 @@ export class DesiredAggregate {
 
   private apply(id: string, st: ServiceState, sign: 1 | -1): void {
     for (const d of st.virtualServers) this.claim(id, d, sign);
-    for (const m of st.members) this.count(m.set, m.member, sign);
+    for (let i = 0; i < st.members.length; i += 2) this.count(st.members[i]!, st.members[i + 1]!, sign);
     for (const a of st.bind) {
       refcount(this.bound, a, sign, () => this.changed.bound);
       // KUBE-IPVS-IPS holds exactly the bound addresses

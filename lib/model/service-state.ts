@@ -19,16 +19,12 @@ export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
 }
 
-export interface SetMember {
-  readonly set: string;
-  readonly member: string;
-}
-
 export interface ServiceState {
   readonly service: Service;
   readonly virtualServers: readonly DesiredVirtualServer[];
   readonly bind: readonly string[];
-  readonly members: readonly SetMember[];
+  /** set name, member, set name, member, ...: pairs without an object each (80,000 at 30,000 Services) */
+  readonly members: readonly string[];
   readonly outFilter: ReadonlyArray<OutFilterEntry & { readonly family: IpFamily }>;
   readonly healthCheck: HealthCheck | undefined;
   readonly warnings: readonly string[];
@@ -53,12 +49,12 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
   const id = flat(serviceId(svc));
   const virtualServers: DesiredVirtualServer[] = [];
   const bind = new Set<string>();
-  const members: SetMember[] = [];
+  const members: string[] = [];
   const outFilter: Array<OutFilterEntry & { family: IpFamily }> = [];
   const warnings: string[] = [];
   const localAddresses = new Set<string>();
 
-  const add = (family: IpFamily, set: KubeSetId, member: string) => members.push({ set: kubeSetName(set, family), member: flat(member) });
+  const add = (family: IpFamily, set: KubeSetId, member: string) => members.push(kubeSetName(set, family), flat(member));
   const bindUnlessOwn = (address: string, what: string) => {
     // An address the node already has (say an externalIP equal to a node IP) must not move to
     // kube-ipvs0: that breaks the node's own connectivity (#93175).

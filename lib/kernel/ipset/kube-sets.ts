@@ -34,8 +34,13 @@ export type KubeSetId = keyof typeof KUBE_SETS;
 
 export function kubeSetName(id: KubeSetId, family: IpFamily): string {
   const base = KUBE_SETS[id].base;
-  return family === 6 ? `KUBE-6-${base.slice('KUBE-'.length)}`.slice(0, 31) : base;
+  if (family === 4) return base;
+  // one string per name: the model keeps a set name beside every member
+  let name = V6_NAMES.get(id);
+  if (name === undefined) V6_NAMES.set(id, (name = `KUBE-6-${base.slice('KUBE-'.length)}`.slice(0, 31)));
+  return name;
 }
+const V6_NAMES = new Map<KubeSetId, string>();
 
 export function kubeSetSpec(id: KubeSetId, family: IpFamily): SetSpec {
   const type = KUBE_SETS[id].type;
