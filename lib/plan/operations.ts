@@ -4,6 +4,7 @@ import { hostPort } from '../net/address.js';
 import { rsKey, vsKey, type RealServer, type RealServerKey, type VirtualServer, type VirtualServerKey } from '../kernel/ipvs/types.js';
 import type { Table } from '../kernel/iptables/types.js';
 import type { FlowFilter } from '../kernel/conntrack/conntrack.js';
+import type { RealServerList } from '../model/real-server-list.js';
 
 export type Operation =
   | { readonly kind: 'ensure-link'; readonly link: string }
@@ -11,6 +12,12 @@ export type Operation =
   | { readonly kind: 'update-virtual-server'; readonly vs: VirtualServer; readonly service?: string }
   | { readonly kind: 'delete-virtual-server'; readonly vs: VirtualServerKey }
   | { readonly kind: 'add-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string }
+  /**
+   * Every real server of a new virtual server: carried out as one add-real-server each. A cold sync
+   * at 30,000 Services adds 417,000; as operations of their own they were ~70 MB held through the
+   * whole apply phase, as lists they are the model's own.
+   */
+  | { readonly kind: 'add-real-servers'; readonly vs: VirtualServerKey; readonly realServers: RealServerList; readonly service?: string }
   | { readonly kind: 'update-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string; readonly reason?: string }
   | { readonly kind: 'delete-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServerKey; readonly service?: string; readonly reason?: string }
   | { readonly kind: 'bind-address'; readonly link: string; readonly address: string }
@@ -27,6 +34,13 @@ export type OperationKind = Operation['kind'];
  */
 export const isCritical = (op: Operation) => op.kind === 'ipset-restore' || op.kind === 'iptables-restore' || op.kind === 'ensure-link';
 
+/** The kernel operations a plan stands for (an add-real-servers is one per real server). */
+export function operationCount(ops: readonly Operation[]): number {
+  let n = 0;
+  for (const op of ops) n += op.kind === 'add-real-servers' ? op.realServers.length : 1;
+  return n;
+}
+
 export function describe(op: Operation): string {
   switch (op.kind) {
     case 'ensure-link': return `ensure link ${op.link}`;
@@ -34,6 +48,7 @@ export function describe(op: Operation): string {
     case 'update-virtual-server': return `update virtual server ${vsKey(op.vs)} ${op.vs.scheduler}`;
     case 'delete-virtual-server': return `delete virtual server ${vsKey(op.vs)}`;
     case 'add-real-server': return `add real server ${rsKey(op.rs)} to ${vsKey(op.vs)}`;
+    case 'add-real-servers': return `add ${op.realServers.length} real servers to ${vsKey(op.vs)}`;
     case 'update-real-server': return `set weight ${op.rs.weight} on real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
     case 'delete-real-server': return `delete real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
     case 'bind-address': return `bind ${op.address} to ${op.link}`;

@@ -78,7 +78,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     const service = d.service;
     if (!cur) {
       vsOps.push({ kind: 'add-virtual-server', vs: d.vs, service });
-      for (const rs of d.realServers) rsOps.push({ kind: 'add-real-server', vs: d.vs, rs, service });
+      if (d.realServers.length > 0) rsOps.push({ kind: 'add-real-servers', vs: d.vs, realServers: d.realServers, service });
       continue;
     }
     if (!sameVirtualServer(cur.vs, d.vs)) vsOps.push({ kind: 'update-virtual-server', vs: d.vs, service });

@@ -7,6 +7,7 @@ import { ModelCache } from '../model/model-cache.js';
 import type { Problem } from '../model/desired-state.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
+import { operationCount } from '../plan/operations.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce } from '../sync/sync-once.js';
 import type { Change, Source } from '../sources/source.js';
@@ -130,7 +131,7 @@ export class Proxy {
       metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
-      const summary = { reason, operations: operations.length, failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
+      const summary = { reason, operations: operationCount(operations), failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
         full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs - nodeAddressesMs, ...ms }, readMs, ...(full ? { memoryMB: memoryMB() } : {}) };
       if (ok) {
         this.o.health.synced();

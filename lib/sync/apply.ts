@@ -4,7 +4,7 @@
 // Errors that mean "already done" (EEXIST on add, ESRCH/ENOENT on delete) count as success.
 import { isKernelError, type KernelError } from '../kernel/errors.js';
 import type { Logger } from '../log.js';
-import { describe, isCritical, type Operation, type OperationKind } from '../plan/operations.js';
+import { describe, isCritical, operationCount, type Operation, type OperationKind } from '../plan/operations.js';
 import type { Kernel } from './kernel.js';
 
 export interface ApplyResult {
@@ -65,23 +65,46 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
   let i = 0;
   while (i < ops.length) {
     const op = ops[i]!;
-    if (BATCHED.has(op.kind)) {
+    const batch = batchOf(op.kind);
+    if (batch) {
       // A run of one kind: up to BATCH requests in flight, so a sync of thousands of virtual
-      // servers is not thousands of round trips in a row.
+      // servers is not thousands of round trips in a row. Lists of real servers become one
+      // operation each only as their turn comes.
       let end = i;
-      while (end < ops.length && ops[end]!.kind === op.kind) end++;
-      for (let at = i; at < end; at += BATCH) await Promise.all(ops.slice(at, Math.min(end, at + BATCH)).map(one));
+      while (end < ops.length && batchOf(ops[end]!.kind) === batch) end++;
+      let chunk: Operation[] = [];
+      for (const single of expand(ops, i, end)) {
+        chunk.push(single);
+        if (chunk.length === BATCH) { await Promise.all(chunk.map(one)); chunk = []; }
+      }
+      if (chunk.length > 0) await Promise.all(chunk.map(one));
       i = end;
       continue;
     }
     const ok = await one(op);
     i++;
     if (!ok && isCritical(op)) {
-      log.warn({ skipped: ops.length - i }, 'stopping this sync: later operations depend on the failed one');
-      return { applied, failed, skipped: ops.length - i, byKind };
+      const skipped = operationCount(ops.slice(i));
+      log.warn({ skipped }, 'stopping this sync: later operations depend on the failed one');
+      return { applied, failed, skipped, byKind };
     }
   }
   return { applied, failed, skipped: 0, byKind };
+}
+
+/** The kind a run of batched operations is grouped by (a list of real servers adds real servers). */
+function batchOf(kind: OperationKind): OperationKind | undefined {
+  if (kind === 'add-real-servers') return 'add-real-server';
+  return BATCHED.has(kind) ? kind : undefined;
+}
+
+/** ops[from, to) with every add-real-servers made into one add-real-server per real server. */
+function* expand(ops: readonly Operation[], from: number, to: number): Generator<Operation> {
+  for (let i = from; i < to; i++) {
+    const op = ops[i]!;
+    if (op.kind !== 'add-real-servers') { yield op; continue; }
+    for (const rs of op.realServers) yield { kind: 'add-real-server', vs: op.vs, rs, service: op.service };
+  }
 }
 
 async function run(op: Operation, k: Kernel): Promise<void> {
@@ -91,6 +114,7 @@ async function run(op: Operation, k: Kernel): Promise<void> {
     case 'update-virtual-server': return k.ipvs.updateVirtualServer(op.vs);
     case 'delete-virtual-server': return k.ipvs.deleteVirtualServer(op.vs);
     case 'add-real-server': return k.ipvs.addRealServer(op.vs, op.rs);
+    case 'add-real-servers': throw new Error('add-real-servers is carried out as add-real-server, one per real server');
     case 'update-real-server': return k.ipvs.updateRealServer(op.vs, op.rs);
     case 'delete-real-server': return k.ipvs.deleteRealServer(op.vs, op.rs);
     case 'bind-address': return k.links.addAddress(op.link, op.address);

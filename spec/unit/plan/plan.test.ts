@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { buildDesiredState } from '../../../lib/model/build.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
 import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
-import type { Operation } from '../../../lib/plan/operations.js';
+import { operationCount, type Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
 import { SyncMemory, syncChanges, syncOnce } from '../../../lib/sync/sync-once.js';
 import { FakeConntrack } from '../../../lib/kernel/conntrack/conntrack.js';
@@ -39,11 +39,15 @@ const DNS = [svc('dns', { clusterIPs: ['10.96.0.53'], ports: [{ name: 'dns', por
 test('plan from an empty kernel: link, set additions, virtual servers, binds, iptables; nothing removed', async () => {
   const ops = await plan(fakeKernel(), WEB);
   const order = [...new Set(kinds(ops))];
-  assert.deepEqual(order, ['ensure-link', 'ipset-restore', 'add-virtual-server', 'add-real-server', 'bind-address', 'iptables-restore']);
+  assert.deepEqual(order, ['ensure-link', 'ipset-restore', 'add-virtual-server', 'add-real-servers', 'bind-address', 'iptables-restore']);
   assert.equal(ops.filter((o) => o.kind === 'iptables-restore').length, 4, 'nat and filter, IPv4 and IPv6');
-  // every real server comes after its virtual server
-  const firstRs = kinds(ops).indexOf('add-real-server');
-  assert.ok(kinds(ops).indexOf('add-virtual-server') < firstRs);
+  // every real server comes after its virtual server; a new virtual server's real servers are one list
+  const firstRs = kinds(ops).indexOf('add-real-servers');
+  assert.ok(kinds(ops).lastIndexOf('add-virtual-server') < firstRs);
+  const lists = ops.flatMap((o) => (o.kind === 'add-real-servers' ? [o] : []));
+  assert.equal(lists.length, ops.filter((o) => o.kind === 'add-virtual-server').length, 'one list per virtual server');
+  for (const l of lists) assert.deepEqual(l.realServers.map((r) => r.address), ['10.244.1.5', '10.244.2.6']);
+  assert.equal(operationCount(ops), ops.length + lists.length, 'each list counts as its two real servers');
 });
 
 test('apply then plan again: nothing to do; the kernel holds exactly the desired state', async () => {
