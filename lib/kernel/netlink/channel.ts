@@ -1,8 +1,13 @@
-// One netlink socket with the request discipline every adapter needs:
+// A netlink connection with the request discipline every adapter needs:
 // - a bounded number of requests in flight (the netlink package aborts the process when the
 //   socket's receive buffer overflows) and a large receive buffer;
-// - dumps run alone (the kernel allows one dump per socket, and the package's multipart grouping
-//   breaks if another reply arrives in the middle of one);
+// - dumps go over a socket of their own, one at a time (the kernel allows one dump per socket,
+//   and the package's multipart grouping breaks if another reply arrives in the middle of one),
+//   so a long dump does not hold back requests;
+// - the dump socket reads into 32 KB buffers: the kernel sizes each part of a dump by the largest
+//   read it has seen on the socket, and reading a message at a time (the package's default peek)
+//   kept parts at one page. Dumps of tens of thousands of objects that resume from the start
+//   for every part (IPVS's and others') then cost several times more parts, each a walk;
 // - every request has a timeout, and kernel errors come back as KernelError with the errno name.
 import { createNetlink, parseError, MessageType, FlagsGet, type NetlinkSocket, type NetlinkMessage } from 'netlink';
 import { KernelError, errnoName } from '../errors.js';
@@ -23,23 +28,21 @@ export interface RequestDescription {
 }
 
 export class NetlinkChannel {
-  private readonly socket: NetlinkSocket;
+  private readonly sockets: { request?: NetlinkSocket; dump?: NetlinkSocket } = {};
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
   private readonly dumpTimeoutMs: number;
+  private readonly recvBufferSize: number;
   private inFlight = 0;
   private dumping = false;
-  private readonly waiters: Array<{ dump: boolean; go: () => void }> = [];
+  private readonly waiting: { request: Array<() => void>; dump: Array<() => void> } = { request: [], dump: [] };
   private closed = false;
 
-  constructor(protocol: number, opts: ChannelOptions = {}) {
+  constructor(private readonly protocol: number, opts: ChannelOptions = {}) {
     this.maxInFlight = opts.maxInFlight ?? 64;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.dumpTimeoutMs = opts.dumpTimeoutMs ?? 120_000;
-    this.socket = createNetlink(protocol, { recvBufferSize: opts.recvBufferSize ?? 8 << 20, sendBufferSize: 1 << 20 });
-    // Without a listener, a socket error (ENOBUFS…) would be thrown from the event loop.
-    this.socket.on('error', () => undefined);
-    this.socket.socket.on('error', () => undefined);
+    this.recvBufferSize = opts.recvBufferSize ?? 8 << 20;
   }
 
   /** A request answered by an ACK (or an error). */
@@ -60,14 +63,33 @@ export class NetlinkChannel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.sockets.request?.close();
+    this.sockets.dump?.close();
+  }
+
+  /** The socket of requests or of dumps, opened on first use. */
+  private socket(dump: boolean): NetlinkSocket {
+    const kind = dump ? 'dump' : 'request';
+    let s = this.sockets[kind];
+    if (!s) {
+      s = createNetlink(this.protocol, {
+        recvBufferSize: this.recvBufferSize, sendBufferSize: 1 << 20,
+        // requests are answered by small messages: each is read at its own size
+        ...(dump ? { messagePeeking: false, msgBufferSize: DUMP_READ_SIZE } : {}),
+      });
+      // Without a listener, a socket error (ENOBUFS…) would be thrown from the event loop.
+      s.on('error', () => undefined);
+      s.socket.on('error', () => undefined);
+      this.sockets[kind] = s;
+    }
+    return s;
   }
 
   private async send(type: number, payload: readonly Buffer[], desc: RequestDescription, flags: number, dump: boolean): Promise<NetlinkMessage[]> {
     if (this.closed) throw new KernelError('ECLOSED', desc.operation, desc.object, 'netlink socket closed');
     await this.acquire(dump);
     try {
-      const [msgs] = await this.socket.request(type, [...payload], { flags, timeout: dump ? this.dumpTimeoutMs : this.timeoutMs, checkError: false });
+      const [msgs] = await this.socket(dump).request(type, [...payload], { flags, timeout: dump ? this.dumpTimeoutMs : this.timeoutMs, checkError: false });
       const out: NetlinkMessage[] = [];
       for (const m of msgs) {
         if (m.type === MessageType.ERROR) {
@@ -90,24 +112,27 @@ export class NetlinkChannel {
   }
 
   private acquire(dump: boolean): Promise<void> {
-    if (this.canStart(dump) && this.waiters.length === 0) { this.start(dump); return Promise.resolve(); }
-    return new Promise((resolve) => this.waiters.push({ dump, go: () => { this.start(dump); resolve(); } }));
+    const queue = dump ? this.waiting.dump : this.waiting.request;
+    if (this.canStart(dump) && queue.length === 0) { this.start(dump); return Promise.resolve(); }
+    return new Promise((resolve) => queue.push(() => { this.start(dump); resolve(); }));
   }
 
   private canStart(dump: boolean): boolean {
-    if (this.dumping) return false;
-    return dump ? this.inFlight === 0 : this.inFlight < this.maxInFlight;
+    return dump ? !this.dumping : this.inFlight < this.maxInFlight;
   }
 
   private start(dump: boolean): void {
-    this.inFlight++;
     if (dump) this.dumping = true;
+    else this.inFlight++;
   }
 
   private release(dump: boolean): void {
-    this.inFlight--;
     if (dump) this.dumping = false;
-    // First come, first served: a waiting dump holds back later requests until it can run.
-    while (this.waiters.length > 0 && this.canStart(this.waiters[0]!.dump)) this.waiters.shift()!.go();
+    else this.inFlight--;
+    const queue = dump ? this.waiting.dump : this.waiting.request;
+    while (queue.length > 0 && this.canStart(dump)) queue.shift()!();
   }
 }
+
+/** The read size of the dump socket (the kernel caps the parts of a dump at 32 KB). */
+const DUMP_READ_SIZE = 32 << 10;

@@ -23,9 +23,11 @@ test('sync loop: a burst of changes coalesces into syncs at most once per min-sy
   loop.start();
   const t0 = performance.now();
   for (let i = 0; i < 50; i++) { loop.trigger(); await sleep(4); }
+  const burstMs = performance.now() - t0;
   await sleep(250);
   await loop.stop();
-  assert.ok(starts.length >= 2 && starts.length <= 4, `${starts.length} syncs for 50 changes over ~200 ms`);
+  // ~200 ms of changes (longer on a busy machine): one sync per min-sync-period of it, and one after
+  assert.ok(starts.length >= 2 && starts.length <= Math.ceil(burstMs / 100) + 1, `${starts.length} syncs for 50 changes over ${Math.round(burstMs)} ms`);
   assert.ok(starts[0]! - t0 < 50, 'the first change syncs at once');
   for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 95, 'never sooner than min-sync-period');
 });
