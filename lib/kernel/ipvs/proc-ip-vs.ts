@@ -2,7 +2,7 @@
 // table listing), instead of one netlink dump per virtual server: IPVS has no netlink dump of
 // all destinations, and a full resync of 30,000 virtual servers would need 30,000 round trips.
 // Virtual server settings still come from the netlink dump; this gives destinations and counters.
-import { open } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { hostPort, ipFromBytes } from '../../net/address.js';
 import type { ForwardMethod } from './types.js';
 import { RealServerStatusList, statusEntry } from './status-list.js';
@@ -72,23 +72,32 @@ export class ProcIpVsParser {
   }
 }
 
-const PIECE = 64 * 1024;
-
-export async function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string, RealServerStatusList>> {
-  const file = await open(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(PIECE);
+/**
+ * The table read by a `cat` child process, its output parsed as it comes. The kernel hands out
+ * /proc/net/ip_vs one page (4 KB) per read() whatever the buffer, and each read by Node is a
+ * round trip through its thread pool: at 10,000 virtual servers (8 MB) that took 10.2 s in the VM,
+ * against 2.1 s for a plain `dd` of the same file. cat makes those reads in C and Node reads the
+ * pipe 64 KB at a time.
+ */
+export function readProcIpVs(path = '/proc/net/ip_vs'): Promise<Map<string, RealServerStatusList>> {
+  return new Promise((resolve, reject) => {
     const parser = new ProcIpVsParser();
+    const child = spawn('cat', ['--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let failed: Error | undefined;
     // the kernel writes the table in ASCII
-    for (;;) {
-      const { bytesRead } = await file.read(buf, 0, PIECE, null);
-      if (bytesRead === 0) break;
-      parser.push(buf.toString('latin1', 0, bytesRead));
-    }
-    return parser.end();
-  } finally {
-    await file.close();
-  }
+    child.stdout.on('data', (piece: Buffer) => {
+      if (failed) return;
+      try { parser.push(piece.toString('latin1')); } catch (e) { failed = e as Error; child.kill(); }
+    });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', (e) => { failed ??= new Error(`cannot run cat to read ${path}: ${e.message}`); });
+    child.on('close', (code) => {
+      if (failed) reject(failed);
+      else if (code !== 0) reject(new Error(`reading ${path} failed: ${stderr.trim() || `cat exited with ${code}`}`));
+      else resolve(parser.end());
+    });
+  });
 }
 
 /** "0A600001:01BB" or "[fd00:0010:…:0001]:01BB" as an address and a port. */
