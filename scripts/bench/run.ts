@@ -17,6 +17,7 @@ import { MemorySource } from '../../spec/helpers/memory-source.js';
 import { fakeKernel, memoryLogger } from '../../spec/helpers/fake-kernel.js';
 import { buildDesiredState, PROXY_NAME, type ModelConfig } from '../../lib/model/build.js';
 import { planSync } from '../../lib/plan/plan.js';
+import { operationCount } from '../../lib/plan/operations.js';
 import { EMPTY_OBSERVED } from '../../lib/plan/observed-state.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
@@ -97,7 +98,7 @@ async function pure(): Promise<void> {
       if (l.failed !== 0 || l.operations === 0 || l.full !== false) throw new Error(`incremental sync ${c} did nothing, failed or was full`);
     }
     await proxy.stop();
-    const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: ops.length, modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalSyncP50Ms: r1(percentile(inc, 0.5)), incrementalSyncP99Ms: r1(percentile(inc, 0.99)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
+    const row = { services: n, endpoints: M, virtualServers: desired.virtualServers.length, operations: operationCount(ops), modelMs: r1(modelMs), planFromEmptyMs: r1(planMs), incrementalSyncP50Ms: r1(percentile(inc, 0.5)), incrementalSyncP99Ms: r1(percentile(inc, 0.99)), rssMB: Math.round(process.memoryUsage().rss / 1e6) };
     say(`pure  N=${n}: model ${row.modelMs} ms, plan from empty ${row.planFromEmptyMs} ms (${row.operations} operations), change to fake kernel p50 ${row.incrementalSyncP50Ms} ms, p99 ${row.incrementalSyncP99Ms} ms, RSS ${row.rssMB} MB`);
     out.push(row);
   }
