@@ -77,7 +77,7 @@ test('/proc/net/ip_vs text in pieces: split at any point (inside a line too), it
   assert.deepEqual(parseProcIpVs(PROC_TEXT.trimEnd()), whole);
 });
 
-test('/proc/net/ip_vs read through cat in pipe-sized pieces: 20,000 virtual servers read as one parse of the whole text; a missing file is an error naming it', async () => {
+test('/proc/net/ip_vs read through cat in pipe-sized pieces: 20,000 virtual servers read as one parse of the whole text; a missing file is an error naming it; without cat Node reads the file itself', async () => {
   const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
   const lines = ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn'];
   for (let i = 0; i < 20_000; i++) {
@@ -95,6 +95,9 @@ test('/proc/net/ip_vs read through cat in pipe-sized pieces: 20,000 virtual serv
     assert.deepEqual(read.get('TCP 10.96.78.30:80')!.map((r) => [r.address, r.port, r.activeConnections, r.inactiveConnections]),
       [['10.129.56.120', 8080, 0, 6], ['10.129.56.121', 8080, 1, 6], ['10.129.56.122', 8080, 2, 6]]);
     await assert.rejects(readProcIpVs(join(dir, 'missing')), /reading .*missing failed: .*No such file/);
+    // without cat, Node reads the file itself
+    assert.deepEqual(await readProcIpVs(join(dir, 'ip_vs'), 'no-such-cat'), read);
+    await assert.rejects(readProcIpVs(join(dir, 'missing'), 'no-such-cat'), /reading .*missing failed: .*no such file/i);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
