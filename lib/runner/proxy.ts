@@ -38,6 +38,8 @@ export class Proxy {
   private readonly loop: SyncLoop;
   /** times of changes not yet programmed, for the network programming latency */
   private pendingChanges: number[] = [];
+  /** when the proxy received the first change not yet synced (its wait is logged as queuedMs) */
+  private firstReceived: number | undefined;
   private lastProblems = new Set<string>();
   /** the problem list last reported (the model hands back the same one until a problem changes) */
   private reported: readonly Problem[] | undefined;
@@ -74,6 +76,7 @@ export class Proxy {
   }
 
   private changed(changes: readonly Change[]): void {
+    this.firstReceived ??= Date.now();
     for (const c of changes) {
       if (c.service === undefined || !this.o.source.objectsOf) this.dirty = 'all';
       else if (this.dirty !== 'all') this.dirty.add(c.service);
@@ -91,6 +94,10 @@ export class Proxy {
     const started = performance.now();
     const programmed = this.pendingChanges;
     this.pendingChanges = [];
+    // how long the oldest change this sync programs waited for it (min-sync-period, a sync running)
+    const received = this.firstReceived;
+    const queuedMs = received === undefined ? undefined : Math.max(0, Date.now() - received);
+    this.firstReceived = undefined;
     try {
       const info = this.o.source.node();
       const addressesStarted = performance.now();
@@ -131,7 +138,7 @@ export class Proxy {
       metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
-      const summary = { reason, operations: operationCount(operations), failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), virtualServers: model.virtualServerCount,
+      const summary = { reason, operations: operationCount(operations), failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), queuedMs, virtualServers: model.virtualServerCount,
         full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs - nodeAddressesMs, ...ms }, readMs, ...(full ? { memoryMB: memoryMB() } : {}) };
       if (ok) {
         this.o.health.synced();
@@ -143,6 +150,7 @@ export class Proxy {
         this.syncedOnce = true;
       } else {
         this.pendingChanges = programmed.concat(this.pendingChanges);
+        if (received !== undefined) this.firstReceived = received;
         log.warn(summary, 'sync incomplete; retrying');
       }
       metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
@@ -151,6 +159,7 @@ export class Proxy {
       this.memory.forget();
       this.dirty = 'all';
       this.pendingChanges = programmed.concat(this.pendingChanges);
+      if (received !== undefined) this.firstReceived = received;
       metrics.syncs.inc({ result: 'failed' });
       log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');
       return false;

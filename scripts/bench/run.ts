@@ -105,6 +105,21 @@ async function pure(): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
+/**
+ * Where one change's time went, from the proxy's log line of the sync that programmed it (both
+ * processes read the same clock, to the millisecond): delivery, from the API server's write to
+ * the proxy receiving the event (the watch, the proxy's parsing); queued, the wait for the sync
+ * loop; sync, the proxy's sync; seen, from the end of the sync to the bench reading the change
+ * back from the kernel (its polling every 10 ms, and its own pauses).
+ */
+interface Part { deliveryMs: number; queuedMs: number; syncMs: number; seenMs: number }
+function latencyParts(applied: number, seen: number, log: Record<string, unknown>): Part {
+  const ended = Date.parse(String(log.time));
+  const syncMs = Number(log.ms);
+  const queuedMs = Number(log.queuedMs ?? 0);
+  return { deliveryMs: ended - syncMs - queuedMs - applied, queuedMs, syncMs, seenMs: seen - ended };
+}
+
 const SETTLE_MS = 10_000;
 /** A full collection in this process, when it runs with --expose-gc. */
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
@@ -190,24 +205,29 @@ async function inVm(): Promise<void> {
         say(`    first change after the cold sync: ${firstChangeMs} ms; then ${SETTLE_MS / 1000} s to settle`);
         const lat: number[] = [];
         const syncLogs: Array<Record<string, unknown>> = [];
+        const parts: Part[] = [];
         for (let c = 0; c < CHANGES; c++) {
           const i = ((c >> 1) * 7919) % n;
           const add = c % 2 === 0;
           const { vip, endpoint } = changeTarget(i, M);
           const from = proxy.logs.length;
+          const applied = Date.now();
           t = performance.now();
           api.apply(slice(i, M, add ? 1 : 0));
           await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
           lat.push(performance.now() - t);
+          const seen = Date.now();
           const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
           syncLogs.push(log);
+          parts.push(latencyParts(applied, seen, log));
         }
         const syncMs = syncLogs.map((l) => l.ms as number);
         const memAfterChanges = memory(proxy.pid);
-        // the slowest changes, with the proxy's own time for their sync: the rest of the latency is
-        // the watch's delivery and the wait for the sync loop
-        const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-        for (const s of slowest) say(`    slow change #${s.c}: ${s.ms} ms; its sync ${String(s.log.ms)} ms, phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
+        // the slowest changes, split into where their time went (see latencyParts)
+        const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
+        for (const s of slowest) say(`    slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
+        const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
+        say(`    p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
         say(`    incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
 
         const from = proxy.logs.length;
@@ -222,7 +242,7 @@ async function inVm(): Promise<void> {
           services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
           incrementalP50Ms: Math.round(percentile(lat, 0.5)), incrementalP99Ms: Math.round(percentile(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
           detail: { virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
-            incrementalMaxMs: Math.round(Math.max(...lat)), incrementalSyncP50Ms: percentile(syncMs, 0.5), incrementalSyncP99Ms: percentile(syncMs, 0.99), memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
+            incrementalMaxMs: Math.round(Math.max(...lat)), incrementalPartsP99Ms: partP99, incrementalSyncP50Ms: percentile(syncMs, 0.5), incrementalSyncP99Ms: percentile(syncMs, 0.99), memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();

@@ -127,6 +127,24 @@ test('proxy: endpoint changes of one Service sync only that Service; a standing 
   assert.match(await metrics.registry.metrics(), /^ipvs_proxy_skipped_objects\{kind="Service"\} 0$/m);
 });
 
+test('proxy: a sync logs how long its oldest change waited for it (queuedMs): min-sync-period after the last sync', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, lines } = proxyWith(source, { minSyncPeriodMs: 300 });
+  await proxy.start();
+  source.set([svc('web'), slice('web-1', 'web', ['10.244.1.5'])]);
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'));
+  // right after a sync: the change waits out most of min-sync-period
+  const t = Date.now();
+  source.apply(slice('web-1', 'web', ['10.244.1.6']));
+  await until(() => kernel.ipvs.save().includes('10.244.1.6'));
+  const waited = Date.now() - t;
+  await proxy.stop();
+  const synced = lines.filter((l) => l.msg === 'synced');
+  assert.equal(synced.length, 2);
+  const queued = synced[1]!.queuedMs as number;
+  assert.ok(queued >= 150 && queued <= waited, `queued ${queued} ms of the ${waited} ms the change took`);
+});
+
 test('health: healthy at start and after syncs, unhealthy once the last success is older than 2 × sync period', () => {
   let now = 1_000_000;
   const h = new HealthState(30_000, () => now);
