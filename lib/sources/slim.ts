@@ -1,23 +1,34 @@
 // What the proxy keeps of each object the API server sends: the fields the model reads, as plain
-// JSON-shaped data. client-node's typed copies carry every field of the type (most undefined),
-// Date objects, managedFields, kubectl's last-applied annotation and, per endpoint, targetRef,
-// hints and zone; at tens of thousands of EndpointSlices that was most of the proxy's memory.
+// JSON-shaped data. A real object carries much more: client-node's typed copies every field of
+// the type (most undefined) and Date objects; the API server uids, managedFields, kubectl's
+// last-applied annotation, the selector, ipFamilies, chart labels and, per endpoint, targetRef,
+// hints and zone. At tens of thousands of objects that was most of the proxy's memory.
 // Nothing is validated here: a field of the wrong type is kept as it came, for the model to
 // report. The Node object (one) is kept whole.
 import { isRecord } from '../model/raw.js';
-import { MODEL_ANNOTATIONS } from '../model/service.js';
+import { HEADLESS_LABEL, MODEL_ANNOTATIONS, SERVICE_PROXY_NAME_LABEL } from '../model/service.js';
+import { SERVICE_NAME_LABEL } from '../model/endpoint-slice.js';
 import { PackedEndpoints } from '../model/packed-endpoints.js';
 
 export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 const KEPT_ANNOTATIONS: readonly string[] = [...MODEL_ANNOTATIONS, TRIGGER_TIME];
+const KEPT_LABELS: readonly string[] = [SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL];
+/** the Service fields parseService reads */
+const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'ports', 'externalIPs', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityConfig',
+  'externalTrafficPolicy', 'internalTrafficPolicy', 'healthCheckNodePort'];
+const SERVICE_PORT = ['name', 'protocol', 'port', 'nodePort', 'targetPort'];
+const SLICE_PORT = ['name', 'protocol', 'port'];
 
 export type SlimKind = 'service' | 'endpointSlice';
 
 export function slim(kind: SlimKind, obj: unknown): unknown {
   if (!isRecord(obj) || !isRecord(obj.metadata)) return obj;
   const base = { apiVersion: intern(obj.apiVersion), kind: intern(obj.kind), metadata: slimMeta(obj.metadata) };
-  if (kind === 'service') return compact({ ...base, spec: obj.spec, status: obj.status });
-  const out = compact({ ...base, addressType: intern(obj.addressType), ports: obj.ports }) as Record<string, unknown>;
+  if (kind === 'service') {
+    const status = isRecord(obj.status) ? { loadBalancer: obj.status.loadBalancer } : obj.status;
+    return compact({ ...base, spec: slimSpec(obj.spec), status });
+  }
+  const out = compact({ ...base, addressType: intern(obj.addressType), ports: eachPicked(obj.ports, SLICE_PORT) }) as Record<string, unknown>;
   if (Array.isArray(obj.endpoints)) out.endpoints = PackedEndpoints.pack(obj.endpoints) ?? obj.endpoints.map(slimEndpoint);
   else if (obj.endpoints !== undefined) out.endpoints = compact(obj.endpoints);
   return out;
@@ -60,14 +71,38 @@ function intern(v: unknown): unknown {
 }
 
 function slimMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: m.name, namespace: intern(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels };
-  if (isRecord(m.annotations)) {
-    const kept: Record<string, unknown> = {};
-    for (const k of KEPT_ANNOTATIONS) if (m.annotations[k] !== undefined) kept[k] = m.annotations[k];
-    out.annotations = kept;
-  } else out.annotations = m.annotations;
+  // no uid: nothing reads it (the informer matches objects by namespace, name and resourceVersion)
+  return { name: m.name, namespace: intern(m.namespace), resourceVersion: m.resourceVersion, labels: strings(m.labels, KEPT_LABELS), annotations: strings(m.annotations, KEPT_ANNOTATIONS) };
+}
+
+/**
+ * Only `keys` of a map of strings. A map with a value that is not a string is kept whole: the
+ * model reports it malformed, as it would the whole object.
+ */
+function strings(v: unknown, keys: readonly string[]): unknown {
+  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) return v;
+  const kept: Record<string, unknown> = {};
+  for (const k of keys) if (v[k] !== undefined) kept[k] = intern(v[k]);
+  return kept;
+}
+
+function slimSpec(spec: unknown): unknown {
+  if (!isRecord(spec)) return spec;
+  const out = pick(spec, SERVICE_SPEC) as Record<string, unknown>;
+  out.type = intern(out.type);
+  out.ports = eachPicked(out.ports, SERVICE_PORT);
   return out;
 }
+
+/** Only `keys` of an object (anything else as it is). */
+function pick(v: unknown, keys: readonly string[]): unknown {
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (v[k] !== undefined) out[k] = v[k];
+  return out;
+}
+
+const eachPicked = (v: unknown, keys: readonly string[]) => (Array.isArray(v) ? v.map((x) => pick(x, keys)) : v);
 
 /** A deep copy without undefined fields; Dates become their JSON text, as on the wire. */
 function compact(v: unknown): unknown {
