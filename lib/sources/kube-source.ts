@@ -61,10 +61,15 @@ export class KubeSource implements Source {
   private onChange: (c: readonly Change[]) => void = () => undefined;
   /** EndpointSlices by the Service they name (kept from the informer's events) */
   private readonly slices = new SliceIndex<KubernetesObject>();
+  /**
+   * The trigger time of the watch event being handled: read before the object is slimmed (the
+   * annotation is not kept) and used by the change the informer reports for it, synchronously.
+   */
+  private eventTriggerTime: number | undefined;
 
   constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
     const watch = new Watch(kc);
-    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind) as unknown as Watch;
+    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind, (t) => { this.eventTriggerTime = t; }) as unknown as Watch;
     const nodeSelector = `metadata.name=${nodeName}`;
     const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
     const services = '/api/v1/services';
@@ -81,9 +86,11 @@ export class KubeSource implements Source {
     this.onChange = onChange;
     for (const f of this.feeds) {
       const changed = (obj: KubernetesObject, deleted = false) => {
-        if (f.kind === 'node') { this.onChange([{ kind: f.kind, at: triggerTime(obj) }]); return; }
+        const at = this.eventTriggerTime ?? triggerTime(obj);
+        this.eventTriggerTime = undefined;
+        if (f.kind === 'node') { this.onChange([{ kind: f.kind, at }]); return; }
         const owners = f.kind === 'service' ? [keyOf(obj)] : this.slices.set(keyOf(obj), deleted ? undefined : sliceOwner(obj), obj);
-        this.onChange(owners.map((service) => ({ kind: f.kind, at: triggerTime(obj), service })));
+        this.onChange(owners.map((service) => ({ kind: f.kind, at, service })));
       };
       f.informer.on('add', (o) => changed(o));
       f.informer.on('update', (o) => changed(o));
@@ -190,21 +197,32 @@ async function listInChunks(kind: SlimKind, page: (p: { limit: number; continue?
   return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion } };
 }
 
-/** A Watch whose added, modified and deleted objects are slimmed before the informer keeps them. */
+/**
+ * A Watch whose added, modified and deleted objects are slimmed before the informer keeps them;
+ * each event's trigger time is handed over first (the informer reports the change synchronously).
+ */
 class SlimWatch {
-  constructor(private readonly inner: Watch, private readonly kind: SlimKind) {}
+  constructor(private readonly inner: Watch, private readonly kind: SlimKind, private readonly trigger: (at: number | undefined) => void) {}
 
   watch(...[path, params, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
-    return this.inner.watch(path, params, (phase, obj, raw) =>
-      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? slim(this.kind, obj) : obj, raw), done);
+    return this.inner.watch(path, params, (phase, obj, raw) => {
+      const event = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      this.trigger(event ? triggerTime(obj as KubernetesObject) : undefined);
+      try {
+        callback(phase, event ? slim(this.kind, obj) : obj, raw);
+      } finally {
+        this.trigger(undefined); // an event the informer ignored (same version) leaves none behind
+      }
+    }, done);
   }
 }
 
 /** The id the model gives the object (namespace/name). */
 const keyOf = (obj: KubernetesObject) => serviceId(objectName(obj));
 
-function triggerTime(obj: KubernetesObject): number {
-  const t = obj.metadata?.annotations?.[TRIGGER_TIME];
+/** When the change behind an object happened (the controller's annotation), else now. */
+function triggerTime(obj: KubernetesObject | undefined): number {
+  const t = obj?.metadata?.annotations?.[TRIGGER_TIME];
   const ms = t ? Date.parse(t) : NaN;
   return Number.isFinite(ms) && ms <= Date.now() ? ms : Date.now();
 }

@@ -11,7 +11,8 @@ import { SERVICE_NAME_LABEL } from '../model/endpoint-slice.js';
 import { PackedEndpoints } from '../model/packed-endpoints.js';
 
 export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
-const KEPT_ANNOTATIONS: readonly string[] = [...MODEL_ANNOTATIONS, TRIGGER_TIME];
+// The trigger time is read from the event as it comes (see kube-source), not kept.
+const KEPT_ANNOTATIONS: readonly string[] = MODEL_ANNOTATIONS;
 const KEPT_LABELS: readonly string[] = [SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL];
 /** the Service fields parseService reads */
 const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'ports', 'externalIPs', 'loadBalancerSourceRanges', 'sessionAffinity', 'sessionAffinityConfig',
@@ -24,10 +25,7 @@ export type SlimKind = 'service' | 'endpointSlice';
 export function slim(kind: SlimKind, obj: unknown): unknown {
   if (!isRecord(obj) || !isRecord(obj.metadata)) return obj;
   const base = { apiVersion: intern(obj.apiVersion), kind: intern(obj.kind), metadata: slimMeta(obj.metadata) };
-  if (kind === 'service') {
-    const status = isRecord(obj.status) ? { loadBalancer: obj.status.loadBalancer } : obj.status;
-    return compact({ ...base, spec: slimSpec(obj.spec), status });
-  }
+  if (kind === 'service') return compact({ ...base, spec: slimSpec(obj.spec), status: slimStatus(obj.status) });
   const out = compact({ ...base, addressType: intern(obj.addressType), ports: eachPicked(obj.ports, SLICE_PORT) }) as Record<string, unknown>;
   if (Array.isArray(obj.endpoints)) out.endpoints = PackedEndpoints.pack(obj.endpoints) ?? obj.endpoints.map(slimEndpoint);
   else if (obj.endpoints !== undefined) out.endpoints = compact(obj.endpoints);
@@ -81,9 +79,20 @@ function slimMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown>
  */
 function strings(v: unknown, keys: readonly string[]): unknown {
   if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) return v;
-  const kept: Record<string, unknown> = {};
-  for (const k of keys) if (v[k] !== undefined) kept[k] = intern(v[k]);
-  return kept;
+  let kept: Record<string, unknown> | undefined;
+  for (const k of keys) if (v[k] !== undefined) (kept ??= {})[k] = intern(v[k]);
+  return kept ?? NONE; // most objects keep none: one shared empty map
+}
+
+const NONE = Object.freeze({});
+
+/** Only the load balancer's ingress, and only when there is one (most Services have none). */
+function slimStatus(status: unknown): unknown {
+  if (!isRecord(status)) return status;
+  const lb = status.loadBalancer;
+  if (lb === undefined || lb === null) return undefined;
+  if (!isRecord(lb)) return { loadBalancer: lb };
+  return lb.ingress === undefined || lb.ingress === null ? undefined : { loadBalancer: { ingress: lb.ingress } };
 }
 
 function slimSpec(spec: unknown): unknown {
@@ -104,10 +113,12 @@ function pick(v: unknown, keys: readonly string[]): unknown {
 
 const eachPicked = (v: unknown, keys: readonly string[]) => (Array.isArray(v) ? v.map((x) => pick(x, keys)) : v);
 
-/** A deep copy without undefined fields; Dates become their JSON text, as on the wire. */
+/** A deep copy without undefined fields; Dates become their JSON text, as on the wire; shared frozen objects stay shared. */
 function compact(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (v instanceof Date) return v.toJSON();
+  if (Object.isFrozen(v)) return v; // shared (NONE, conditions): already compact
+
   if (Array.isArray(v)) return v.map(compact);
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {

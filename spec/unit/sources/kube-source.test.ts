@@ -43,11 +43,17 @@ test('API source: lists, then follows watch events; reports the node; survives a
     assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'] });
 
     changes.length = 0;
-    api.apply(withExtras(slice('web-2', 'web', ['10.244.2.6'])));
+    // the endpoint controller's trigger time is the change's time (the programming latency's start), though not kept
+    const triggered = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000);
+    const web2 = withExtras(slice('web-2', 'web', ['10.244.2.6']));
+    api.apply({ ...web2, metadata: { ...web2.metadata, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': triggered.toISOString() } } });
     await until(() => source.snapshot().endpointSlices.length === 2);
     assert.match(kept(), /10\.244\.2\.6/);
-    assert.doesNotMatch(kept(), /managedFields|targetRef/, 'watched objects are kept slim');
-    assert.ok(changes.some((c) => c.kind === 'endpointSlice'));
+    assert.doesNotMatch(kept(), /managedFields|targetRef|trigger-time/, 'watched objects are kept slim');
+    assert.deepEqual(changes.filter((c) => c.kind === 'endpointSlice').map((c) => c.at), [triggered.getTime()]);
+    api.apply(svc('web', { ports: [{ name: 'http', port: 81, protocol: 'TCP' }] }));
+    await until(() => changes.some((c) => c.kind === 'service'));
+    assert.ok(Math.abs(changes.find((c) => c.kind === 'service')!.at - Date.now()) < 5000, 'an object without a trigger time changed now');
     api.remove(svc('web'));
     await until(() => source.snapshot().services.length === 0);
 

@@ -66,7 +66,7 @@ test('slim objects: every Service field the model reads is kept (policies, affin
   assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG), whole);
 });
 
-test('slim objects: uid, managedFields, other annotations, timestamps and endpoint extras are dropped; the scheduler and trigger-time annotations kept', () => {
+test('slim objects: uid, managedFields, other labels and annotations (the trigger time too: the source reads it from the event), timestamps and endpoint extras are dropped; the service-name label and the scheduler annotation kept', () => {
   const obj = fatten({
     kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' },
       annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z', [MODEL_ANNOTATIONS[0]!]: 'lc', other: 'x' } },
@@ -78,7 +78,7 @@ test('slim objects: uid, managedFields, other annotations, timestamps and endpoi
   assert.deepEqual(JSON.parse(JSON.stringify(kept)), {
     kind: 'EndpointSlice',
     metadata: { name: 'web-1', namespace: 'shop', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'web' },
-      annotations: { [MODEL_ANNOTATIONS[0]!]: 'lc', 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z' } },
+      annotations: { [MODEL_ANNOTATIONS[0]!]: 'lc' } },
     addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
   });
@@ -115,4 +115,12 @@ test('slim objects: a slice with an unusual endpoint is kept unpacked; endpoints
   assert.notEqual(c, a);
   assert.deepEqual(d, { ready: 'yes' }, 'a wrong type is kept for the model to report');
   assert.deepEqual(e, { ready: true, extra: 1 });
+});
+
+test('slim objects: Services without a kept label, annotation or load-balancer status share one empty map and keep no status', () => {
+  const [a, b] = [fatten(svc('a')), fatten(svc('b', { clusterIPs: ['10.96.0.11'] }))].map((o) => slim('service', o) as { metadata: { labels: object; annotations: object }; status?: unknown });
+  assert.deepEqual(a!.metadata.labels, {});
+  assert.equal(a!.metadata.labels, b!.metadata.labels, 'one shared empty map');
+  assert.equal(a!.metadata.annotations, b!.metadata.labels);
+  assert.equal(a!.status, undefined);
 });
