@@ -60,7 +60,6 @@ export class DesiredAggregate {
   /** vsKeys claimed by more than one Service port */
   private readonly conflicts = new Set<string>();
   private changed = emptyChanges();
-  private cached: DesiredState | undefined;
   private tables: FamilyRules[] | undefined;
   // Asked for on every sync: kept until a share that has (or had) problems or a health check
   // changes, so a sync after one endpoint change does not sort thousands of them again.
@@ -81,7 +80,6 @@ export class DesiredAggregate {
   set(id: string, share: Share | undefined): void {
     const old = this.shares.get(id);
     if (old === share) return;
-    this.cached = undefined;
     if (this.troubled.has(id)) this.problemList = undefined;
     if (this.health.has(id) || share?.state?.healthCheck) this.healthList = undefined;
     if (old?.state) this.apply(id, old.state, -1);
@@ -130,15 +128,17 @@ export class DesiredAggregate {
     return this.tables;
   }
 
-  /** The whole desired state (computed once per change of any share). */
+  /**
+   * The whole desired state, computed on each call (a full sync asks once): not kept, as it is a
+   * second copy of every set member and a summary of every Service (~7 MB at 30,000 Services).
+   */
   state(): DesiredState {
-    if (this.cached) return this.cached;
     const ids = [...this.shares.keys()].sort(cmp);
     const states = ids.flatMap((id) => { const s = this.shares.get(id)!.state; return s ? [s] : []; });
     const summaries: ServiceSummary[] = states.map((st) => ({ id: serviceId(st.service), type: st.service.type, clusterIPs: st.service.clusterIPs, ports: st.service.ports }));
     const vss = [...this.claims.keys()].sort(cmp).map((k) => this.virtualServer(k)!);
     const sets: SetState[] = [...this.specs.values()].sort((a, b) => cmp(a.name, b.name)).map((spec) => ({ ...spec, members: new Set(this.members.get(spec.name)!.keys()) }));
-    this.cached = {
+    return {
       families: this.config.families,
       virtualServers: vss,
       boundAddresses: [...this.bound.keys()].sort(),
@@ -148,7 +148,6 @@ export class DesiredAggregate {
       services: summaries,
       problems: this.problems(),
     };
-    return this.cached;
   }
 
   /**

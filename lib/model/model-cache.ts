@@ -46,6 +46,11 @@ export class ModelCache {
 
   /** From every object: groups whose objects are the same ones as last time are not recomputed. */
   build(snapshot: Snapshot, node: NodeFacts, config: ModelConfig): DesiredState {
+    return this.rebuild(snapshot, node, config).state();
+  }
+
+  /** build() without computing the whole state (a full sync asks the aggregate for it, once). */
+  rebuild(snapshot: Snapshot, node: NodeFacts, config: ModelConfig): DesiredAggregate {
     const agg = this.prepare(node, config);
     const groups = new Map<string, { services: unknown[]; slices: unknown[] }>();
     const group = (id: string) => { let g = groups.get(id); if (!g) groups.set(id, (g = { services: [], slices: [] })); return g; };
@@ -60,7 +65,7 @@ export class ModelCache {
     for (const [id, g] of groups) this.refresh(id, g);
     agg.set(DUPLICATE_SLICES, duplicates.length ? { problems: duplicates } : undefined);
     this.stale = false;
-    return agg.state();
+    return agg;
   }
 
   /**

@@ -114,7 +114,7 @@ export class Proxy {
       this.dirty = new Set();
       const source = this.o.source;
       const updated = dirty !== 'all' && source.objectsOf && this.model.update(dirty, (id) => source.objectsOf!(id), node, this.o.config);
-      if (!updated) this.model.build(source.snapshot(), node, this.o.config);
+      if (!updated) this.model.rebuild(source.snapshot(), node, this.o.config);
       const model = this.model.aggregate;
       const changes = this.model.takeChanges();
       const problems = model.problems();
