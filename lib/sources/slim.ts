@@ -24,34 +24,60 @@ export type SlimKind = 'service' | 'endpointSlice';
 
 export function slim(kind: SlimKind, obj: unknown): unknown {
   if (!isRecord(obj) || !isRecord(obj.metadata)) return obj;
-  const base = { apiVersion: intern(obj.apiVersion), kind: intern(obj.kind), metadata: slimMeta(obj.metadata) };
-  if (kind === 'service') return compact({ ...base, spec: slimSpec(obj.spec), status: slimStatus(obj.status) });
-  const out = compact({ ...base, addressType: intern(obj.addressType), ports: eachPicked(obj.ports, SLICE_PORT) }) as Record<string, unknown>;
-  if (Array.isArray(obj.endpoints)) out.endpoints = PackedEndpoints.pack(obj.endpoints) ?? obj.endpoints.map(slimEndpoint);
-  else if (obj.endpoints !== undefined) out.endpoints = compact(obj.endpoints);
+  const m = obj.metadata;
+  // Parts shared between objects are set after the copy, in places held by a placeholder (0):
+  // every object keeps the shape JSON.parse gives it.
+  const labels = strings(m.labels, KEPT_LABELS);
+  const annotations = strings(m.annotations, KEPT_ANNOTATIONS);
+  const endpoints = kind === 'endpointSlice' ? slimEndpoints(obj.endpoints) : undefined;
+  const hold = (v: unknown) => (v === undefined ? undefined : 0);
+  // no uid: nothing reads it (the informer matches objects by namespace, name and resourceVersion)
+  const metadata = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, labels: hold(labels), annotations: hold(annotations) };
+  const out = copy(kind === 'service'
+    ? { apiVersion: obj.apiVersion, kind: obj.kind, metadata, spec: pickSpec(obj.spec), status: slimStatus(obj.status) }
+    : { apiVersion: obj.apiVersion, kind: obj.kind, metadata, addressType: obj.addressType, ports: eachPicked(obj.ports, SLICE_PORT), endpoints: hold(endpoints) }) as Record<string, unknown>;
+  const meta = out.metadata as Record<string, unknown>;
+  if (labels !== undefined) meta.labels = labels;
+  if (annotations !== undefined) meta.annotations = annotations;
+  if (endpoints !== undefined) out.endpoints = endpoints;
+  for (const [o, k] of [[out, 'apiVersion'], [out, 'kind'], [out, 'addressType'], [meta, 'namespace'], [out.spec, 'type']] as const) {
+    if (isRecord(o) && typeof o[k] === 'string') (o as Record<string, unknown>)[k] = intern(o[k]);
+  }
   return out;
 }
+
+/**
+ * A deep copy as JSON.parse makes it: objects of exactly their properties (an object built a
+ * property at a time keeps those past the fourth in a separate array: 24 more bytes for six),
+ * flat strings, no undefined fields, Dates as their JSON text (as on the wire).
+ */
+const copy = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
 
 // Endpoints are most of the memory kept (hundreds of thousands at scale): a slice's endpoints are
 // packed into three strings. Those of an unusual shape, which pack refuses, are kept as objects:
 // their few distinct conditions are shared frozen objects, and node names one string each.
+function slimEndpoints(endpoints: unknown): unknown {
+  if (!Array.isArray(endpoints)) return endpoints === undefined ? undefined : copy(endpoints);
+  return PackedEndpoints.pack(endpoints) ?? endpoints.map(slimEndpoint);
+}
+
 function slimEndpoint(e: unknown): unknown {
-  if (!isRecord(e)) return compact(e);
-  const out: Record<string, unknown> = {};
-  if (e.addresses !== undefined) out.addresses = compact(e.addresses);
-  if (e.conditions !== undefined) out.conditions = sharedConditions(e.conditions);
-  if (e.nodeName !== undefined) out.nodeName = intern(e.nodeName);
-  return out;
+  if (!isRecord(e)) return e === undefined ? e : copy(e);
+  return {
+    addresses: e.addresses === undefined ? undefined : copy(e.addresses),
+    conditions: e.conditions === undefined ? undefined : sharedConditions(e.conditions),
+    nodeName: intern(e.nodeName),
+  };
 }
 
 const CONDITIONS = ['ready', 'serving', 'terminating'];
 const conditionsSeen = new Map<string, unknown>();
 
 function sharedConditions(c: unknown): unknown {
-  if (!isRecord(c) || !Object.keys(c).every((k) => CONDITIONS.includes(k) && (c[k] === undefined || typeof c[k] === 'boolean'))) return compact(c);
+  if (!isRecord(c) || !Object.keys(c).every((k) => CONDITIONS.includes(k) && (c[k] === undefined || typeof c[k] === 'boolean'))) return copy(c);
   const key = CONDITIONS.map((k) => String(c[k])).join();
   let shared = conditionsSeen.get(key);
-  if (!shared) conditionsSeen.set(key, (shared = Object.freeze(compact(c))));
+  if (!shared) conditionsSeen.set(key, (shared = Object.freeze(copy(c))));
   return shared;
 }
 
@@ -66,11 +92,6 @@ function intern(v: unknown): unknown {
   if (seen !== undefined) return seen;
   if (interned.size < INTERN_LIMIT) interned.set(v, v);
   return v;
-}
-
-function slimMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  // no uid: nothing reads it (the informer matches objects by namespace, name and resourceVersion)
-  return { name: m.name, namespace: intern(m.namespace), resourceVersion: m.resourceVersion, labels: strings(m.labels, KEPT_LABELS), annotations: strings(m.annotations, KEPT_ANNOTATIONS) };
 }
 
 /**
@@ -95,11 +116,11 @@ function slimStatus(status: unknown): unknown {
   return lb.ingress === undefined || lb.ingress === null ? undefined : { loadBalancer: { ingress: lb.ingress } };
 }
 
-function slimSpec(spec: unknown): unknown {
+/** The Service fields parseService reads, and of each port those it reads. */
+function pickSpec(spec: unknown): unknown {
   if (!isRecord(spec)) return spec;
   const out = pick(spec, SERVICE_SPEC) as Record<string, unknown>;
-  out.type = intern(out.type);
-  out.ports = eachPicked(out.ports, SERVICE_PORT);
+  if (out.ports !== undefined) out.ports = eachPicked(out.ports, SERVICE_PORT);
   return out;
 }
 
@@ -112,18 +133,3 @@ function pick(v: unknown, keys: readonly string[]): unknown {
 }
 
 const eachPicked = (v: unknown, keys: readonly string[]) => (Array.isArray(v) ? v.map((x) => pick(x, keys)) : v);
-
-/** A deep copy without undefined fields; Dates become their JSON text, as on the wire; shared frozen objects stay shared. */
-function compact(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Date) return v.toJSON();
-  if (Object.isFrozen(v)) return v; // shared (NONE, conditions): already compact
-
-  if (Array.isArray(v)) return v.map(compact);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = compact(x);
-  }
-  return out;
-}
