@@ -164,7 +164,7 @@ async function inVm(): Promise<void> {
   try {
     for (const n of sizes) {
       say(`--- N=${n} services × ${M} endpoints`);
-      const g = generate(n, M);
+      let g: Generated | undefined = generate(n, M);
       const links = new RtnetlinkLinks();
       const node = { name: 'node-a', labels: {}, addresses: await links.listLocalAddresses(), primaryAddresses: [] };
       links.close();
@@ -176,6 +176,9 @@ async function inVm(): Promise<void> {
       const api = new FakeApiServer();
       const url = await api.start();
       for (const o of [...g.services, ...g.slices]) api.apply(o);
+      // the API server keeps them as text; the bench keeps nothing more of them
+      g = undefined;
+      collectGarbage();
       const proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(join(dir, `kc-${n}`), url), '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
         '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', '']);
       try {

@@ -1,10 +1,16 @@
 // A small Kubernetes API server for tests: list and watch (newline-delimited JSON events) of
 // Services, EndpointSlices and Nodes over plain HTTP, with a switch to simulate an outage.
+// Objects are kept as their JSON text, and only the last HISTORY events for watches to resume
+// from (older: 410 Gone, as the API server's watch cache answers): the benchmark loads tens of
+// thousands of objects, and its own process must stay small so its pauses do not time the proxy.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 
 type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string } };
+/** an object's JSON text and its name (for a field selector) */
+interface Stored { readonly name: string; readonly json: string }
+const HISTORY = 20_000;
 const RESOURCES = {
   '/api/v1/services': { kind: 'ServiceList', apiVersion: 'v1' },
   '/apis/discovery.k8s.io/v1/endpointslices': { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1' },
@@ -14,13 +20,15 @@ type Path = keyof typeof RESOURCES;
 const PATH_OF: Record<string, Path> = { Service: '/api/v1/services', EndpointSlice: '/apis/discovery.k8s.io/v1/endpointslices', Node: '/api/v1/nodes' };
 
 export class FakeApiServer {
-  private readonly objects = new Map<Path, Map<string, Obj>>(Object.keys(RESOURCES).map((p) => [p as Path, new Map()]));
+  private readonly objects = new Map<Path, Map<string, Stored>>(Object.keys(RESOURCES).map((p) => [p as Path, new Map()]));
   private readonly watchers = new Map<Path, Set<ServerResponse>>(Object.keys(RESOURCES).map((p) => [p as Path, new Set()]));
   private rv = 1;
   /** every list request served: its resource path, limit (0: none) and how many items it returned */
   readonly lists: Array<{ path: string; limit: number; items: number }> = [];
-  /** every event, so a watch from an older resourceVersion gets what it missed (as the API server does) */
-  private readonly history: Array<{ path: Path; rv: number; line: string }> = [];
+  /** the last HISTORY events, so a watch from an older resourceVersion gets what it missed (as the API server does) */
+  private history: Array<{ path: Path; rv: number; line: string }> = [];
+  /** events up to this resourceVersion are no longer in history */
+  private forgotten = 0;
   private server!: Server;
   available = true;
   requests = 0;
@@ -42,13 +50,13 @@ export class FakeApiServer {
   }
 
   apply(obj: Record<string, unknown>): void {
-    const o = structuredClone(obj) as Obj;
+    const o = obj as Obj;
     const path = PATH_OF[o.kind as string]!;
     const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const type = this.objects.get(path)!.has(key) ? 'MODIFIED' : 'ADDED';
-    o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) } as Obj['metadata'];
-    this.objects.get(path)!.set(key, o);
-    this.emit(path, type, o);
+    const json = JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: String(++this.rv) } });
+    this.objects.get(path)!.set(key, { name: o.metadata.name, json });
+    this.emit(path, type, json);
   }
 
   remove(obj: Record<string, unknown>): void {
@@ -58,7 +66,8 @@ export class FakeApiServer {
     const cur = this.objects.get(path)!.get(key);
     if (!cur) return;
     this.objects.get(path)!.delete(key);
-    this.emit(path, 'DELETED', { ...cur, metadata: { ...cur.metadata, resourceVersion: String(++this.rv) } as Obj['metadata'] });
+    const last = JSON.parse(cur.json) as Obj;
+    this.emit(path, 'DELETED', JSON.stringify({ ...last, metadata: { ...last.metadata, resourceVersion: String(++this.rv) } }));
   }
 
   /** Simulate an outage: open watches end, every request fails until up(). */
@@ -74,9 +83,13 @@ export class FakeApiServer {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
-  private emit(path: Path, type: string, object: Obj): void {
-    const line = `${JSON.stringify({ type, object })}\n`;
+  private emit(path: Path, type: string, json: string): void {
+    const line = `{"type":"${type}","object":${json}}\n`;
     this.history.push({ path, rv: this.rv, line });
+    if (this.history.length > 2 * HISTORY) {
+      this.forgotten = this.history[this.history.length - HISTORY - 1]!.rv;
+      this.history = this.history.slice(-HISTORY);
+    }
     for (const res of this.watchers.get(path)!) res.write(line);
   }
 
@@ -87,11 +100,15 @@ export class FakeApiServer {
     if (!this.available) { res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 503, message: 'unavailable' })); return; }
     if (!(path in RESOURCES)) { res.writeHead(404).end(); return; }
     const field = url.searchParams.get('fieldSelector');
-    const match = (o: Obj) => !field || field === `metadata.name=${o.metadata.name}`;
+    const match = (o: Stored) => !field || field === `metadata.name=${o.name}`;
     if (url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       res.flushHeaders();
       const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      if (from < this.forgotten) {
+        res.end('{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","message":"too old resource version","code":410}}\n');
+        return;
+      }
       for (const h of this.history) if (h.path === path && h.rv > from) res.write(h.line);
       const set = this.watchers.get(path)!;
       set.add(res);
@@ -105,6 +122,7 @@ export class FakeApiServer {
     const items = all.slice(from, from + limit);
     this.lists.push({ path, limit: Number(url.searchParams.get('limit') ?? '0'), items: items.length });
     const more = from + limit < all.length ? { continue: String(from + limit) } : {};
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...RESOURCES[path], metadata: { resourceVersion: String(this.rv), ...more }, items }));
+    const head = JSON.stringify({ ...RESOURCES[path], metadata: { resourceVersion: String(this.rv), ...more } });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`${head.slice(0, -1)},"items":[${items.map((o) => o.json).join(',')}]}`);
   }
 }

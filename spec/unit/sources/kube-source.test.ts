@@ -106,3 +106,28 @@ test('API source: lists in chunks of 500; names the Service of each change (a sl
     await api.stop();
   }
 });
+
+test('API source: a watch that cannot resume (410 Gone: its version left the server\'s history) lists again and ends with the current objects', async () => {
+  const api = new FakeApiServer();
+  const url = await api.start();
+  const { log, lines } = memoryLogger();
+  api.apply(svc('web'));
+  api.apply(slice('web-1', 'web', ['10.244.1.1']));
+  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
+  const source = new KubeSource(kc, 'node-a', log);
+  try {
+    await source.start(() => undefined);
+    api.down();
+    await until(() => lines.some((l) => l.msg === 'watch stopped; keeping the last objects and retrying'));
+    // more changes than the server keeps while the proxy cannot see them
+    for (let i = 0; i < 45_000; i++) api.apply(slice('web-1', 'web', [`10.244.${(i >> 8) & 255}.${i & 255}`]));
+    api.apply(slice('web-2', 'web', ['10.244.200.1']));
+    api.up();
+    await until(() => names(source.snapshot().endpointSlices).join() === 'web-1,web-2', 20_000);
+    assert.match(JSON.stringify(source.snapshot().endpointSlices), /10\.244\.175\.199/, 'the last version of web-1');
+    assert.equal(api.lists.filter((l) => l.path.endsWith('/endpointslices')).length, 2, 'listed again, not resumed');
+  } finally {
+    await source.stop();
+    await api.stop();
+  }
+});
