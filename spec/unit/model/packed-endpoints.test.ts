@@ -14,9 +14,9 @@ const slice = (endpoints: unknown) => ({
 
 const condition = fc.constantFrom(true, false, undefined, null);
 const endpoint = fc.record({
-  addresses: fc.array(fc.constantFrom('10.0.0.1', '10.0.0.02', '10.1.2.3', 'fd00::1', 'not-an-ip', ''), { minLength: 1, maxLength: 2 }),
+  addresses: fc.array(fc.oneof(fc.ipV4(), fc.constantFrom('10.0.0.1', '10.0.0.02', '255.255.255.255', '0.0.0.0', '1.2.3', 'fd00::1', 'not-an-ip', '')), { minLength: 1, maxLength: 2 }),
   conditions: fc.option(fc.record({ ready: condition, serving: condition, terminating: condition }, { requiredKeys: [] }), { nil: undefined }),
-  nodeName: fc.constantFrom('node-a', 'node-b', '', undefined, null),
+  nodeName: fc.constantFrom('node-a', 'node-b', 'ip-10-0-12-34.eu-west-1.compute.internal', 'a,b', '', undefined, null),
   zone: fc.constantFrom('z1', undefined),
 }, { requiredKeys: ['addresses'] });
 
@@ -53,7 +53,7 @@ test('packed endpoints: unusual endpoints, or none, are not packed', () => {
   for (const bad of [
     'x', null, [ok], { addresses: [] }, { addresses: [42] }, { addresses: '10.0.0.1' }, { addresses: ['10.0.0.1,10.0.0.2'] },
     { ...ok, conditions: { ready: 'yes' } }, { ...ok, conditions: { ready: true, extra: 1 } }, { ...ok, conditions: [true] }, { ...ok, conditions: 'ready' },
-    { ...ok, nodeName: 7 }, { ...ok, nodeName: 'a,b' },
+    { ...ok, nodeName: 7 },
   ]) {
     assert.equal(PackedEndpoints.pack([ok, bad]), undefined, JSON.stringify(bad));
   }
