@@ -30,5 +30,5 @@ COPY package.json ./
 USER root
 # Node flags and MALLOC_ARENA_MAX as in bin/ipvs-proxy (why: see there).
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "--max-semi-space-size=8", "--heap-growing-percent=20", "/opt/ipvs-proxy/dist/cli/entry.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "--max-semi-space-size=4", "--heap-growing-percent=10", "/opt/ipvs-proxy/dist/cli/entry.js"]
 CMD ["run"]
