@@ -8,6 +8,8 @@
 // and only endpoints of the usual shape are packed (see pack); parseEndpointSlice unpacks them and
 // validates them like any others, so a packed slice parses exactly as the slice it came from.
 
+import { Interner } from './interner.js';
+
 type Tri = boolean | undefined;
 
 /** The endpoint fields the model reads, as JSON (what unpack gives back for each endpoint). */
@@ -128,16 +130,9 @@ export class PackedEndpoints {
 }
 
 // The codes of slices whose endpoints are all ready repeat, and so do the node numbers of slices
-// spread alike: one copy each (bounded, so that a cluster of many distinct ones only stops sharing).
-const SHARED_LIMIT = 10_000;
-const sharedStrings = new Map<string, string>();
-
-function shared(s: string): string {
-  const seen = sharedStrings.get(s);
-  if (seen !== undefined) return seen;
-  if (sharedStrings.size < SHARED_LIMIT) sharedStrings.set(s, s);
-  return s;
-}
+// spread alike: one copy each.
+const strings = new Interner();
+const shared = (s: string) => strings.intern(s);
 
 /** Character codes as one string (in pieces: an argument list has a limit). */
 function fromCodes(codes: readonly number[]): string {

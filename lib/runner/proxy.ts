@@ -149,8 +149,7 @@ export class Proxy {
         else log.debug(summary, 'synced, nothing to change');
         this.syncedOnce = true;
       } else {
-        this.pendingChanges = programmed.concat(this.pendingChanges);
-        if (received !== undefined) this.firstReceived = received;
+        this.requeue(programmed, received);
         log.warn(summary, 'sync incomplete; retrying');
       }
       metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
@@ -158,12 +157,17 @@ export class Proxy {
     } catch (e) {
       this.memory.forget();
       this.dirty = 'all';
-      this.pendingChanges = programmed.concat(this.pendingChanges);
-      if (received !== undefined) this.firstReceived = received;
+      this.requeue(programmed, received);
       metrics.syncs.inc({ result: 'failed' });
       log.error({ reason, err: (e as Error).message }, 'sync failed; retrying');
       return false;
     }
+  }
+
+  /** A failed sync's changes wait for the next one, still timed from when they came. */
+  private requeue(programmed: readonly number[], received: number | undefined): void {
+    this.pendingChanges = programmed.concat(this.pendingChanges);
+    if (received !== undefined) this.firstReceived = received;
   }
 
   /** Log each problem once, when it first appears, naming the object; count the skipped objects. */

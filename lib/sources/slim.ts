@@ -9,6 +9,7 @@ import { isRecord } from '../model/raw.js';
 import { HEADLESS_LABEL, MODEL_ANNOTATIONS, SERVICE_PROXY_NAME_LABEL } from '../model/service.js';
 import { SERVICE_NAME_LABEL } from '../model/endpoint-slice.js';
 import { PackedEndpoints } from '../model/packed-endpoints.js';
+import { Interner } from '../model/interner.js';
 
 export const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 // The trigger time is read from the event as it comes (see kube-source), not kept.
@@ -27,8 +28,8 @@ export function slim(kind: SlimKind, obj: unknown): unknown {
   const m = obj.metadata;
   // Parts shared between objects are set after the copy, in places held by a placeholder (0):
   // every object keeps the shape JSON.parse gives it.
-  const labels = strings(m.labels, KEPT_LABELS);
-  const annotations = strings(m.annotations, KEPT_ANNOTATIONS);
+  const labels = kept(m.labels, KEPT_LABELS);
+  const annotations = kept(m.annotations, KEPT_ANNOTATIONS);
   const endpoints = kind === 'endpointSlice' ? slimEndpoints(obj.endpoints) : undefined;
   const hold = (v: unknown) => (v === undefined ? undefined : 0);
   // no uid: nothing reads it (the informer matches objects by namespace, name and resourceVersion)
@@ -81,24 +82,15 @@ function sharedConditions(c: unknown): unknown {
   return shared;
 }
 
-// Strings that repeat across objects (namespaces, node names, kinds): one copy each. Bounded, so
-// that a cluster with unusually many distinct values only stops sharing.
-const INTERN_LIMIT = 10_000;
-const interned = new Map<string, string>();
-
-function intern(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const seen = interned.get(v);
-  if (seen !== undefined) return seen;
-  if (interned.size < INTERN_LIMIT) interned.set(v, v);
-  return v;
-}
+// Strings that repeat across objects (namespaces, node names, kinds): one copy each.
+const strings = new Interner();
+const intern = (v: unknown): unknown => (typeof v === 'string' ? strings.intern(v) : v);
 
 /**
  * Only `keys` of a map of strings. A map with a value that is not a string is kept whole: the
  * model reports it malformed, as it would the whole object.
  */
-function strings(v: unknown, keys: readonly string[]): unknown {
+function kept(v: unknown, keys: readonly string[]): unknown {
   if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) return v;
   let kept: Record<string, unknown> | undefined;
   for (const k of keys) if (v[k] !== undefined) (kept ??= {})[k] = intern(v[k]);
