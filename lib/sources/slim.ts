@@ -92,9 +92,9 @@ const intern = (v: unknown): unknown => (typeof v === 'string' ? strings.intern(
  */
 function kept(v: unknown, keys: readonly string[]): unknown {
   if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) return v;
-  let kept: Record<string, unknown> | undefined;
-  for (const k of keys) if (v[k] !== undefined) (kept ??= {})[k] = intern(v[k]);
-  return kept ?? NONE; // most objects keep none: one shared empty map
+  let out: Record<string, unknown> | undefined;
+  for (const k of keys) if (v[k] !== undefined) (out ??= {})[k] = intern(v[k]);
+  return out ?? NONE; // most objects keep none: one shared empty map
 }
 
 const NONE = Object.freeze({});
