@@ -59,6 +59,16 @@ test('kube-proxy\'s --ipvs-scheduler is an alias of --scheduler', async () => {
   assert.match(r.out, /^scheduler: sh$/m);
 });
 
+test('--ipvs-run-estimation takes keep (the default), on or off, and nothing else', async () => {
+  assert.match((await cli(['show-config'])).out, /^ipvsRunEstimation: keep$/m);
+  const off = await cli(['show-config', '--ipvs-run-estimation', 'off']);
+  assert.equal(off.code, 0, off.err);
+  assert.match(off.out, /^ipvsRunEstimation: off$/m);
+  const bad = await cli(['show-config', '--ipvs-run-estimation', 'false']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--ipvs-run-estimation: "false" is not one of keep, on, off/);
+});
+
 test('configuration precedence is file < environment < flags', async () => {
   const file = configFile('c.yaml', 'scheduler: wlc\nlogLevel: warn\n');
   const fileOnly = await cli(['show-config', '--config', file]);

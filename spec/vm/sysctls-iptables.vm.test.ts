@@ -46,3 +46,18 @@ test('VM IPVS timeouts: set over netlink, read back over netlink and by ipvsadm;
     ipvs.close();
   }
 });
+
+test('VM sysctls: --ipvs-run-estimation off sets net.ipv4.vs.run_estimation=0 on this kernel, on sets it back', async () => {
+  const sysctls = new ProcSysctls();
+  const set = (runEstimation: 'on' | 'off') => ensureSysctls(sysctls, desiredSysctls({ kernelRelease: release(), strictArp: false, runEstimation }), createLogger('fatal'));
+  try {
+    await run('sysctl', '-qw', 'net.ipv4.vs.run_estimation=1');
+    assert.ok((await set('off')).includes('net/ipv4/vs/run_estimation'));
+    assert.equal((await run('sysctl', '-n', 'net.ipv4.vs.run_estimation')).trim(), '0');
+    assert.deepEqual(await set('off'), []);
+    assert.ok((await set('on')).includes('net/ipv4/vs/run_estimation'));
+    assert.equal((await run('sysctl', '-n', 'net.ipv4.vs.run_estimation')).trim(), '1');
+  } finally {
+    await run('sysctl', '-qw', 'net.ipv4.vs.run_estimation=1');
+  }
+});

@@ -52,3 +52,29 @@ test('sysctls: conntrack settings (kube-proxy conntrack.*): nf_conntrack_max is 
   assert.equal(desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, conntrack: { max: 0, tcpEstablishedSeconds: 0, tcpCloseWaitSeconds: 0 } })
     .some((d) => d.path.startsWith('net/netfilter/')), false, '0 leaves them alone');
 });
+
+test('sysctls: --ipvs-run-estimation off/on sets run_estimation; keep leaves it out', () => {
+  const est = (runEstimation: 'keep' | 'on' | 'off') => desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, runEstimation }).filter((d) => d.path === 'net/ipv4/vs/run_estimation').map((d) => d.value);
+  assert.deepEqual(est('off'), ['0']);
+  assert.deepEqual(est('on'), ['1']);
+  assert.deepEqual(est('keep'), []);
+  assert.deepEqual(paths('6.1.0').filter((p) => p.includes('run_estimation')), [], 'not set by default');
+});
+
+test('sysctls: a kernel without run_estimation (before 5.16) gets a warning, and the other parameters are still set', async () => {
+  const fake = new FakeSysctls({ 'net/ipv4/vs/conntrack': '0', 'net/ipv4/vs/expire_nodest_conn': '1', 'net/ipv4/vs/expire_quiescent_template': '1', 'net/ipv4/ip_forward': '1', 'net/netfilter/nf_conntrack_max': '65536' });
+  const lines: string[] = [];
+  const log = createLogger('info', new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const changed = await ensureSysctls(fake, desiredSysctls({ kernelRelease: '5.10.0', strictArp: false, runEstimation: 'off', conntrack: { max: 262144, tcpEstablishedSeconds: 0, tcpCloseWaitSeconds: 0 } }), log);
+  assert.deepEqual(changed, ['net/ipv4/vs/conntrack', 'net/netfilter/nf_conntrack_max']);
+  const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.sysctl === 'net/ipv4/vs/run_estimation');
+  assert.equal(warning?.level, 40);
+  assert.match(String(warning?.msg), /not available/);
+});
+
+test('sysctls: run_estimation already as wanted is not written', async () => {
+  const fake = new FakeSysctls({ 'net/ipv4/vs/conntrack': '1', 'net/ipv4/vs/expire_nodest_conn': '1', 'net/ipv4/vs/expire_quiescent_template': '1', 'net/ipv4/ip_forward': '1', 'net/ipv4/vs/run_estimation': '1' });
+  assert.deepEqual(await ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, runEstimation: 'off' }), createLogger('fatal')), ['net/ipv4/vs/run_estimation']);
+  assert.equal(fake.values.get('net/ipv4/vs/run_estimation'), '0');
+  assert.deepEqual(await ensureSysctls(fake, desiredSysctls({ kernelRelease: '6.1.0', strictArp: false, runEstimation: 'off' }), createLogger('fatal')), []);
+});
