@@ -206,32 +206,47 @@ async function inVm(): Promise<void> {
         await sleep(SETTLE_MS);
         collectGarbage();
         say(`    first change after the cold sync: ${firstChangeMs} ms; then ${SETTLE_MS / 1000} s to settle`);
-        const lat: number[] = [];
-        const syncLogs: Array<Record<string, unknown>> = [];
-        const parts: Part[] = [];
-        for (let c = 0; c < CHANGES; c++) {
-          const i = ((c >> 1) * 7919) % n;
-          const add = c % 2 === 0;
-          const { vip, endpoint } = changeTarget(i, M);
-          const from = proxy.logs.length;
-          const applied = Date.now();
-          t = performance.now();
-          api.apply(slice(i, M, add ? 1 : 0));
-          await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
-          lat.push(performance.now() - t);
-          const seen = Date.now();
-          const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
-          syncLogs.push(log);
-          parts.push(latencyParts(applied, seen, log));
+        const changes = async (label: string) => {
+          const lat: number[] = [];
+          const syncLogs: Array<Record<string, unknown>> = [];
+          const parts: Part[] = [];
+          for (let c = 0; c < CHANGES; c++) {
+            const i = ((c >> 1) * 7919) % n;
+            const add = c % 2 === 0;
+            const { vip, endpoint } = changeTarget(i, M);
+            const from = proxy.logs.length;
+            const applied = Date.now();
+            const t = performance.now();
+            api.apply(slice(i, M, add ? 1 : 0));
+            await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
+            lat.push(performance.now() - t);
+            const seen = Date.now();
+            const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
+            syncLogs.push(log);
+            parts.push(latencyParts(applied, seen, log));
+          }
+          const syncMs = syncLogs.map((l) => l.ms as number);
+          // the slowest changes, split into where their time went (see latencyParts)
+          const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
+          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
+          const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
+          say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
+          say(`    ${label}: incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
+          return { p50: Math.round(percentile(lat, 0.5)), p99: Math.round(percentile(lat, 0.99)), max: Math.round(Math.max(...lat)), partP99, syncP50: percentile(syncMs, 0.5), syncP99: percentile(syncMs, 0.99) };
+        };
+        // The changes as the node's kernel has rate estimation (on, by default), then again with
+        // it off (--ipvs-run-estimation=off): before 6.2 the estimation timer blocks IPVS updates
+        // for a time that grows with the number of virtual and real servers.
+        const inc = await changes('estimation as the kernel has it');
+        const estimationWas = (await run('sysctl', '-n', 'net.ipv4.vs.run_estimation')).trim();
+        let incOff: Awaited<ReturnType<typeof changes>>;
+        try {
+          await run('sysctl', '-qw', 'net.ipv4.vs.run_estimation=0');
+          incOff = await changes('estimation off');
+        } finally {
+          await run('sysctl', '-qw', `net.ipv4.vs.run_estimation=${estimationWas}`);
         }
-        const syncMs = syncLogs.map((l) => l.ms as number);
         const memAfterChanges = memory(proxy.pid);
-        // the slowest changes, split into where their time went (see latencyParts)
-        const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-        for (const s of slowest) say(`    slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
-        const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
-        say(`    p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
-        say(`    incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
 
         const from = proxy.logs.length;
         proxy.signal('SIGUSR1');
@@ -243,9 +258,10 @@ async function inVm(): Promise<void> {
         say(`    peak RSS ${rssMB} MB; RSS (peak so far) after the cold sync ${memAfterCold.rssMB} (${memAfterCold.peakMB}) MB, after the changes ${memAfterChanges.rssMB} (${memAfterChanges.peakMB}) MB, after the idle resync ${memAfterIdle.rssMB} MB`);
         results.push({
           services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
-          incrementalP50Ms: Math.round(percentile(lat, 0.5)), incrementalP99Ms: Math.round(percentile(lat, 0.99)), idleResyncMs: idle.ms as number, rssMB,
+          incrementalP50Ms: inc.p50, incrementalP99Ms: inc.p99, incrementalP99EstimationOffMs: incOff.p99, idleResyncMs: idle.ms as number, rssMB,
           detail: { virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
-            incrementalMaxMs: Math.round(Math.max(...lat)), incrementalPartsP99Ms: partP99, incrementalSyncP50Ms: percentile(syncMs, 0.5), incrementalSyncP99Ms: percentile(syncMs, 0.99), memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
+            incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
+            estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();
