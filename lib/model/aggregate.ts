@@ -11,7 +11,7 @@ import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Prob
 import type { ServiceState } from './service-state.js';
 import type { ModelConfig } from './build.js';
 import { serviceId, splitServiceId } from './service.js';
-import { flat } from './flat-string.js';
+import { flat } from '../flat-string.js';
 
 /** What one Service (or one group of objects) contributes: its state if programmed, and its problems. */
 export interface Share {

@@ -13,7 +13,7 @@ import { groupByName, parseOneService, parseOneSlice, type ModelConfig, type Sna
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
 import { exact } from './exact-array.js';
-import { flat } from './flat-string.js';
+import { flat } from '../flat-string.js';
 
 /** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
 export interface ObjectGroup {

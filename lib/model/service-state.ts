@@ -12,7 +12,7 @@ import type { DesiredVirtualServer, HealthCheck, VirtualServerRole } from './des
 import { nodePortAddresses, ownAddresses, type NodeFacts } from './node.js';
 import { serviceId, type Service } from './service.js';
 import { exact } from './exact-array.js';
-import { flat } from './flat-string.js';
+import { flat } from '../flat-string.js';
 import { RealServerList } from './real-server-list.js';
 
 export interface ServiceStateConfig {

@@ -1,5 +1,6 @@
 // IP address helpers shared by the model and the kernel adapters.
 import ipaddr from 'ipaddr.js';
+import { flat } from '../flat-string.js';
 
 export type IpFamily = 4 | 6;
 export const AF_INET = 2;
@@ -27,7 +28,8 @@ export function ipToBytes(address: string): Buffer {
 
 export function ipFromBytes(bytes: Buffer, family: IpFamily): string {
   // IPv4 by hand: dumps decode hundreds of thousands of addresses.
-  if (family === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  // flat: a full resync keeps ~40,000 of them until the plan (see flat)
+  if (family === 4) return flat(`${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`);
   return ipaddr.fromByteArray([...bytes.subarray(0, 16)]).toString();
 }
 

@@ -4,6 +4,7 @@
 // Virtual server settings still come from the netlink dump; this gives destinations and counters.
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { flat } from '../../flat-string.js';
 import { hostPort, ipFromBytes } from '../../net/address.js';
 import type { ForwardMethod } from './types.js';
 import { RealServerStatusList, statusEntry } from './status-list.js';
@@ -61,7 +62,8 @@ export class ProcIpVsParser {
     if (f[0] === 'TCP' || f[0] === 'UDP' || f[0] === 'SCTP') {
       this.close();
       const ep = endpoint(f[1] ?? '');
-      if (ep) this.key = `${f[0]} ${hostPort(ep.address, ep.port)}`;
+      // kept until the plan: one flat string, not a tree of the pieces (see flat)
+      if (ep) this.key = flat(`${f[0]} ${hostPort(ep.address, ep.port)}`);
       return;
     }
     if (f[0] === 'FWM') { this.close(); return; }
