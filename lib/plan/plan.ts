@@ -75,8 +75,11 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   const vsOps: Operation[] = [];
   const rsOps: Operation[] = [];
   const afterRs: Operation[] = [];
+  const wantVs = new Set<string>();
   for (const d of desired.virtualServers) {
-    const cur = have.get(vsKey(d.vs));
+    const key = flat(vsKey(d.vs));
+    wantVs.add(key);
+    const cur = have.get(key);
     const service = d.service;
     if (!cur) {
       vsOps.push({ kind: 'add-virtual-server', vs: d.vs, service });
@@ -141,9 +144,8 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
 
   const wantBound = new Set(desired.boundAddresses);
   for (const a of observed.link.addresses) if (!wantBound.has(a)) removals.push({ kind: 'unbind-address', link: KUBE_IPVS0, address: a });
-  const wantVs = new Set(desired.virtualServers.map((d) => flat(vsKey(d.vs))));
-  for (const o of observed.virtualServers) {
-    if (!wantVs.has(vsKey(o.vs)) && owner.owns(o.vs)) removals.push({ kind: 'delete-virtual-server', vs: o.vs });
+  for (const [key, o] of have) {
+    if (!wantVs.has(key) && owner.owns(o.vs)) removals.push({ kind: 'delete-virtual-server', vs: o.vs });
   }
 
   const removeScript = buildSyncScript(desired.sets, adds.after, { patchOnly: opts.restricted }).script;

@@ -22,6 +22,7 @@ import { EMPTY_OBSERVED } from '../../lib/plan/observed-state.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
 import { vs } from '../../spec/helpers/ipvs-conformance.js';
+import { ProcSysctls, RUN_ESTIMATION } from '../../lib/kernel/sysctl/sysctls.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
@@ -238,13 +239,14 @@ async function inVm(): Promise<void> {
         // it off (--ipvs-run-estimation=off): before 6.2 the estimation timer blocks IPVS updates
         // for a time that grows with the number of virtual and real servers.
         const inc = await changes('estimation as the kernel has it');
-        const estimationWas = (await run('sysctl', '-n', 'net.ipv4.vs.run_estimation')).trim();
+        const sysctls = new ProcSysctls();
+        const estimationWas = (await sysctls.read(RUN_ESTIMATION)).trim();
         let incOff: Awaited<ReturnType<typeof changes>>;
         try {
-          await run('sysctl', '-qw', 'net.ipv4.vs.run_estimation=0');
+          await sysctls.write(RUN_ESTIMATION, '0');
           incOff = await changes('estimation off');
         } finally {
-          await run('sysctl', '-qw', `net.ipv4.vs.run_estimation=${estimationWas}`);
+          await sysctls.write(RUN_ESTIMATION, estimationWas);
         }
         const memAfterChanges = memory(proxy.pid);
 

@@ -21,6 +21,7 @@ export interface DesiredSysctl {
 }
 
 /** --ipvs-run-estimation: IPVS rate estimation on, off, or as the node has it. */
+export const RUN_ESTIMATION = 'net/ipv4/vs/run_estimation';
 export type RunEstimation = 'keep' | 'on' | 'off';
 
 export interface SysctlOptions {
@@ -59,7 +60,7 @@ export function desiredSysctls(o: SysctlOptions): DesiredSysctl[] {
   // kernel commit that added the parameter, in 5.16, reports 200 ms at 50,000 Services). Off
   // loses only the rates (ipvsadm --rate); the counters go on.
   if (o.runEstimation === 'on' || o.runEstimation === 'off') {
-    out.push({ path: 'net/ipv4/vs/run_estimation', value: o.runEstimation === 'on' ? '1' : '0', why: `--ipvs-run-estimation=${o.runEstimation}`, ifPresent: true });
+    out.push({ path: RUN_ESTIMATION, value: o.runEstimation === 'on' ? '1' : '0', why: `--ipvs-run-estimation=${o.runEstimation}`, ifPresent: true });
   }
   return out;
 }
