@@ -11,6 +11,7 @@ import { generate, changeTarget, slice, type Generated } from './generate.js';
 import type { NodeFacts } from '../../lib/model/node.js';
 import { percentile } from './stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Proxy } from '../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../lib/runner/metrics.js';
 import { HealthState } from '../../lib/runner/health.js';
@@ -126,6 +127,19 @@ function latencyParts(applied: number, seen: number, log: Record<string, unknown
 const SETTLE_MS = 10_000;
 /** A full collection in this process, when it runs with --expose-gc. */
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+/**
+ * The bench process's own collections (its API server and its polling share the VM's two CPUs
+ * with the proxy): the last 1,000, as [start, end] on performance.now()'s clock.
+ */
+const benchGcs: Array<[number, number]> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) benchGcs.push([e.startTime, e.startTime + e.duration]);
+  benchGcs.splice(0, Math.max(0, benchGcs.length - 1000));
+}).observe({ entryTypes: ['gc'] });
+/** Milliseconds of the bench's own collections within [from, to]. */
+const benchGcMs = (from: number, to: number) => Math.round(benchGcs.reduce((a, [s, e]) => a + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0));
+/** A full collection of the bench's own heap every so many changes, outside the timed window. */
+const COLLECT_EVERY = 20;
 
 /**
  * The floor: the kernel tools restoring the same IPVS table and sets from prepared files. The
@@ -213,7 +227,11 @@ async function inVm(): Promise<void> {
           const lat: number[] = [];
           const syncLogs: Array<Record<string, unknown>> = [];
           const parts: Part[] = [];
+          const gcMs: number[] = [];
           for (let c = 0; c < CHANGES; c++) {
+            // the bench's heap (the API server's objects) would otherwise be collected, on both
+            // CPUs, at a time of V8's choosing: inside some change's timed window
+            if (c % COLLECT_EVERY === 0) { collectGarbage(); await sleep(100); }
             const i = ((c >> 1) * 7919) % n;
             const add = c % 2 === 0;
             const { vip, endpoint } = changeTarget(i, M);
@@ -222,7 +240,9 @@ async function inVm(): Promise<void> {
             const t = performance.now();
             api.apply(slice(i, M, add ? 1 : 0));
             await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
-            lat.push(performance.now() - t);
+            const end = performance.now();
+            lat.push(end - t);
+            gcMs.push(benchGcMs(t, end));
             const seen = Date.now();
             const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
             syncLogs.push(log);
@@ -231,7 +251,8 @@ async function inVm(): Promise<void> {
           const syncMs = syncLogs.map((l) => l.ms as number);
           // the slowest changes, split into where their time went (see latencyParts)
           const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}`);
+          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; the bench's own GC during it ${gcMs[s.c]} ms`);
+          say(`    ${label}: changes with the bench's own GC in them: ${gcMs.filter((x) => x > 0).length}, at most ${Math.max(...gcMs)} ms`);
           const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
           say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
           say(`    ${label}: incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
