@@ -11,6 +11,7 @@ import { operationCount } from '../plan/operations.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce } from '../sync/sync-once.js';
 import type { Change, Source } from '../sources/source.js';
+import { GcTime } from './gc-time.js';
 import type { HealthState } from './health.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ServiceHealthServers } from './service-health.js';
@@ -49,6 +50,8 @@ export class Proxy {
   /** Services whose objects changed since the last sync; 'all' when the source cannot say */
   private dirty: Set<string> | 'all' = 'all';
 
+  private readonly gc = new GcTime();
+
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
     this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
@@ -73,6 +76,7 @@ export class Proxy {
     await this.o.source.stop();
     await this.loop.stop();
     await this.o.serviceHealth?.close();
+    this.gc.stop();
   }
 
   private changed(changes: readonly Change[]): void {
@@ -92,6 +96,7 @@ export class Proxy {
     const { log, metrics } = this.o;
     if (!this.o.source.synced()) return true;
     const started = performance.now();
+    const gcBefore = this.gc.ms;
     const programmed = this.pendingChanges;
     this.pendingChanges = [];
     // how long the oldest change this sync programs waited for it (min-sync-period, a sync running)
@@ -138,7 +143,7 @@ export class Proxy {
       metrics.noLocalEndpoints.set({ traffic_policy: 'external' }, healthChecks.filter((h) => h.localEndpoints === 0).length);
       await this.o.serviceHealth?.update(healthChecks);
       const ok = result.failed.length === 0;
-      const summary = { reason, operations: operationCount(operations), failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), queuedMs, virtualServers: model.virtualServerCount,
+      const summary = { reason, operations: operationCount(operations), failed: result.failed.length, skipped: result.skipped, ms: Math.round(seconds * 1000), queuedMs, gcMs: Math.round(this.gc.ms - gcBefore), virtualServers: model.virtualServerCount,
         full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs - nodeAddressesMs, ...ms }, readMs, ...(full ? { memoryMB: memoryMB() } : {}) };
       if (ok) {
         this.o.health.synced();

@@ -251,7 +251,7 @@ async function inVm(): Promise<void> {
           const syncMs = syncLogs.map((l) => l.ms as number);
           // the slowest changes, split into where their time went (see latencyParts)
           const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; the bench's own GC during it ${gcMs[s.c]} ms`);
+          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; GC in the proxy's sync ${String(s.log.gcMs)} ms, in the bench during the change ${gcMs[s.c]} ms`);
           say(`    ${label}: changes with the bench's own GC in them: ${gcMs.filter((x) => x > 0).length}, at most ${Math.max(...gcMs)} ms`);
           const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
           say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);

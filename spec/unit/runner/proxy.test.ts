@@ -143,6 +143,8 @@ test('proxy: a sync logs how long its oldest change waited for it (queuedMs): mi
   assert.equal(synced.length, 2);
   const queued = synced[1]!.queuedMs as number;
   assert.ok(queued >= 150 && queued <= waited, `queued ${queued} ms of the ${waited} ms the change took`);
+  // and the collector's pauses within each sync, a whole number of ms no longer than the sync
+  for (const l of synced) assert.ok(Number.isInteger(l.gcMs) && (l.gcMs as number) >= 0 && (l.gcMs as number) <= (l.ms as number) + 1, JSON.stringify(l));
 });
 
 test('health: healthy at start and after syncs, unhealthy once the last success is older than 2 × sync period', () => {
