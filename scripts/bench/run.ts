@@ -1,20 +1,21 @@
 // The benchmark. `--pure`: the model and plan in-process with the fake kernel (no VM).
 // Otherwise (inside the VM): for each size, the floor (ipvsadm -R + ipset restore of the same
-// state), then the proxy as a process fed by a list/watch API server: cold sync, 100 incremental
-// endpoint changes, an idle full resync, peak RSS. Prints a table; the last line is the JSON.
-import { readFileSync } from 'node:fs';
-import { release } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// state), then the proxy as a process fed by a list/watch API server: cold sync, incremental
+// endpoint changes (with the kernel's rate estimation on, then off), an idle full resync, peak RSS. Prints a table; the last line is the JSON.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, changeTarget, slice, type Generated } from './generate.js';
 import type { NodeFacts } from '../../lib/model/node.js';
 import { percentile } from './stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { Proxy } from '../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../lib/runner/metrics.js';
 import { HealthState } from '../../lib/runner/health.js';
+import { GcTime } from '../../lib/runner/gc-time.js';
+import type { ProxyProcess } from '../../spec/helpers/proxy-process.js';
+import type { FakeApiServer } from '../../spec/helpers/fake-apiserver.js';
+import type { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { MemorySource } from '../../spec/helpers/memory-source.js';
 import { fakeKernel, memoryLogger } from '../../spec/helpers/fake-kernel.js';
 import { buildDesiredState, PROXY_NAME, type ModelConfig } from '../../lib/model/build.js';
@@ -127,17 +128,6 @@ function latencyParts(applied: number, seen: number, log: Record<string, unknown
 const SETTLE_MS = 10_000;
 /** A full collection in this process, when it runs with --expose-gc. */
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
-/**
- * The bench process's own collections (its API server and its polling share the VM's two CPUs
- * with the proxy): the last 1,000, as [start, end] on performance.now()'s clock.
- */
-const benchGcs: Array<[number, number]> = [];
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) benchGcs.push([e.startTime, e.startTime + e.duration]);
-  benchGcs.splice(0, Math.max(0, benchGcs.length - 1000));
-}).observe({ entryTypes: ['gc'] });
-/** Milliseconds of the bench's own collections within [from, to]. */
-const benchGcMs = (from: number, to: number) => Math.round(benchGcs.reduce((a, [s, e]) => a + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0));
 /** A full collection of the bench's own heap every so many changes, outside the timed window. */
 const COLLECT_EVERY = 20;
 
@@ -162,6 +152,52 @@ async function floor(g: Generated, node: NodeFacts, resetKernel: () => Promise<v
   say(`    floor: ipvsadm -R ${Math.round(ipvsadmMs)} ms + ipset restore ${Math.round(ipsetMs)} ms = ${Math.round(ipvsadmMs + ipsetMs)} ms`);
   await resetKernel();
   return { virtualServers: desired.virtualServers.length, realServers, ipvsadmMs, ipsetMs };
+}
+
+/**
+ * CHANGES endpoint changes against n programmed Services, each timed from the API server's write
+ * to the bench reading the change back from the kernel; the slowest are printed with where their
+ * time went.
+ */
+async function measureChanges(label: string, n: number, proxy: ProxyProcess, api: FakeApiServer, ipvs: NetlinkIpvs) {
+  const { until } = await import('../../spec/helpers/proxy-process.js');
+  const lat: number[] = [];
+  const syncLogs: Array<Record<string, unknown>> = [];
+  const parts: Part[] = [];
+  const gcMs: number[] = [];
+  // the bench's own collections during each change (its API server and polling share the VM's CPUs)
+  const gc = new GcTime();
+  for (let c = 0; c < CHANGES; c++) {
+    // the bench's heap (the API server's objects) would otherwise be collected, on both
+    // CPUs, at a time of V8's choosing: inside some change's timed window
+    if (c % COLLECT_EVERY === 0) { collectGarbage(); await sleep(100); }
+    const i = ((c >> 1) * 7919) % n;
+    const add = c % 2 === 0;
+    const { vip, endpoint } = changeTarget(i, M);
+    const from = proxy.logs.length;
+    const applied = Date.now();
+    const gcBefore = gc.ms;
+    const t = performance.now();
+    api.apply(slice(i, M, add ? 1 : 0));
+    await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
+    lat.push(performance.now() - t);
+    gcMs.push(Math.round(gc.ms - gcBefore));
+    const seen = Date.now();
+    const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
+    syncLogs.push(log);
+    parts.push(latencyParts(applied, seen, log));
+  }
+  gc.stop();
+  const syncMs = syncLogs.map((l) => l.ms as number);
+  // the slowest changes, split into where their time went (see latencyParts)
+  const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
+  for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; GC in the proxy's sync ${String(s.log.gcMs)} ms, in the bench during the change ${gcMs[s.c]} ms`);
+  say(`    ${label}: changes with the bench's own GC in them: ${gcMs.filter((x) => x > 0).length}, at most ${Math.max(...gcMs)} ms`);
+  const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
+  say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
+  const r = { p50: Math.round(percentile(lat, 0.5)), p99: Math.round(percentile(lat, 0.99)), max: Math.round(Math.max(...lat)), partP99, syncP50: percentile(syncMs, 0.5), syncP99: percentile(syncMs, 0.99) };
+  say(`    ${label}: incremental (${CHANGES} changes): event to kernel p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; sync p50 ${r.syncP50} ms, p99 ${r.syncP99} ms`);
+  return r;
 }
 
 async function inVm(): Promise<void> {
@@ -223,51 +259,16 @@ async function inVm(): Promise<void> {
         await sleep(SETTLE_MS);
         collectGarbage();
         say(`    first change after the cold sync: ${firstChangeMs} ms; then ${SETTLE_MS / 1000} s to settle`);
-        const changes = async (label: string) => {
-          const lat: number[] = [];
-          const syncLogs: Array<Record<string, unknown>> = [];
-          const parts: Part[] = [];
-          const gcMs: number[] = [];
-          for (let c = 0; c < CHANGES; c++) {
-            // the bench's heap (the API server's objects) would otherwise be collected, on both
-            // CPUs, at a time of V8's choosing: inside some change's timed window
-            if (c % COLLECT_EVERY === 0) { collectGarbage(); await sleep(100); }
-            const i = ((c >> 1) * 7919) % n;
-            const add = c % 2 === 0;
-            const { vip, endpoint } = changeTarget(i, M);
-            const from = proxy.logs.length;
-            const applied = Date.now();
-            const t = performance.now();
-            api.apply(slice(i, M, add ? 1 : 0));
-            await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
-            const end = performance.now();
-            lat.push(end - t);
-            gcMs.push(benchGcMs(t, end));
-            const seen = Date.now();
-            const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
-            syncLogs.push(log);
-            parts.push(latencyParts(applied, seen, log));
-          }
-          const syncMs = syncLogs.map((l) => l.ms as number);
-          // the slowest changes, split into where their time went (see latencyParts)
-          const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-          for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; GC in the proxy's sync ${String(s.log.gcMs)} ms, in the bench during the change ${gcMs[s.c]} ms`);
-          say(`    ${label}: changes with the bench's own GC in them: ${gcMs.filter((x) => x > 0).length}, at most ${Math.max(...gcMs)} ms`);
-          const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
-          say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
-          say(`    ${label}: incremental (${CHANGES} changes): event to kernel p50 ${Math.round(percentile(lat, 0.5))} ms, p99 ${Math.round(percentile(lat, 0.99))} ms, max ${Math.round(Math.max(...lat))} ms; sync p50 ${percentile(syncMs, 0.5)} ms, p99 ${percentile(syncMs, 0.99)} ms`);
-          return { p50: Math.round(percentile(lat, 0.5)), p99: Math.round(percentile(lat, 0.99)), max: Math.round(Math.max(...lat)), partP99, syncP50: percentile(syncMs, 0.5), syncP99: percentile(syncMs, 0.99) };
-        };
         // The changes as the node's kernel has rate estimation (on, by default), then again with
         // it off (--ipvs-run-estimation=off): before 6.2 the estimation timer blocks IPVS updates
         // for a time that grows with the number of virtual and real servers.
-        const inc = await changes('estimation as the kernel has it');
+        const inc = await measureChanges('estimation as the kernel has it', n, proxy, api, ipvs);
         const sysctls = new ProcSysctls();
         const estimationWas = (await sysctls.read(RUN_ESTIMATION)).trim();
-        let incOff: Awaited<ReturnType<typeof changes>>;
+        let incOff: Awaited<ReturnType<typeof measureChanges>>;
         try {
           await sysctls.write(RUN_ESTIMATION, '0');
-          incOff = await changes('estimation off');
+          incOff = await measureChanges('estimation off', n, proxy, api, ipvs);
         } finally {
           await sysctls.write(RUN_ESTIMATION, estimationWas);
         }
