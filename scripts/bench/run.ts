@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { generate, changeTarget, slice, type Generated } from './generate.js';
 import type { NodeFacts } from '../../lib/model/node.js';
 import { percentile } from './stats.js';
+import { inMajorGc, majorGcs } from './gc-trace.js';
+import { cpuSpent, meanSpent, sampleCpu, type CpuSpent } from './cpu-account.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Proxy } from '../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../lib/runner/metrics.js';
@@ -165,6 +167,8 @@ async function measureChanges(label: string, n: number, proxy: ProxyProcess, api
   const syncLogs: Array<Record<string, unknown>> = [];
   const parts: Part[] = [];
   const gcMs: number[] = [];
+  const startedAt: number[] = [];
+  const cpu: CpuSpent[] = [];
   // the bench's own collections during each change (its API server and polling share the VM's CPUs)
   const gc = new GcTime();
   for (let c = 0; c < CHANGES; c++) {
@@ -177,10 +181,13 @@ async function measureChanges(label: string, n: number, proxy: ProxyProcess, api
     const from = proxy.logs.length;
     const applied = Date.now();
     const gcBefore = gc.ms;
+    const cpuBefore = sampleCpu(proxy.pid);
     const t = performance.now();
     api.apply(slice(i, M, add ? 1 : 0));
     await until(async () => (await ipvs.listRealServers(vs({ address: vip, port: 80 }))).some((r) => r.address === endpoint) === add, 60_000, `change ${c}`);
     lat.push(performance.now() - t);
+    startedAt.push(t - proxy.spawnedAt);
+    cpu.push(cpuSpent(cpuBefore, sampleCpu(proxy.pid)));
     gcMs.push(Math.round(gc.ms - gcBefore));
     const seen = Date.now();
     const log = await proxy.waitForLog((l) => l.msg === 'synced', 60_000, from);
@@ -188,14 +195,26 @@ async function measureChanges(label: string, n: number, proxy: ProxyProcess, api
     parts.push(latencyParts(applied, seen, log));
   }
   gc.stop();
+  // the proxy's major collections (its --trace-gc), and which changes fell in one
+  const gcs = majorGcs(proxy.stdout);
+  const inGc = lat.map((ms, c) => inMajorGc(gcs, startedAt[c]!, startedAt[c]! + ms));
   const syncMs = syncLogs.map((l) => l.ms as number);
   // the slowest changes, split into where their time went (see latencyParts)
   const slowest = lat.map((ms, c) => ({ c, ms: Math.round(ms), log: syncLogs[c]!, part: parts[c]! })).sort((a, b) => b.ms - a.ms).slice(0, 3);
-  for (const s of slowest) say(`    ${label}: slow change #${s.c}: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; GC in the proxy's sync ${String(s.log.gcMs)} ms, in the bench during the change ${gcMs[s.c]} ms`);
+  for (const s of slowest) say(`    ${label}: slow change #${s.c}, ${(startedAt[s.c]! / 1000).toFixed(1)} s after the proxy started: ${s.ms} ms = ${JSON.stringify(s.part)}; sync phases ${JSON.stringify(s.log.phasesMs)}, reads ${JSON.stringify(s.log.readMs)}; GC in the proxy's sync ${String(s.log.gcMs)} ms, in the bench during the change ${gcMs[s.c]} ms; CPU (ms) ${JSON.stringify(cpu[s.c])}${inGc[s.c] ? '; during a major collection of the proxy' : ''}`);
+  // Where the CPU went in the slowest 5% of changes against the faster half: more estimation, more
+  // of the rest of the VM, idle VM CPUs with the host's hypervisor stealing (the host's time).
+  const byLatency = lat.map((ms, c) => ({ ms, c })).sort((a, b) => a.ms - b.ms);
+  const cpuOf = (xs: typeof byLatency) => ({ ms: Math.round(xs.reduce((a, x) => a + x.ms, 0) / Math.max(1, xs.length)), inMajorGc: xs.filter((x) => inGc[x.c]).length, of: xs.length, ...meanSpent(xs.map((x) => cpu[x.c]!)) });
+  const cpuSlow = cpuOf(byLatency.slice(Math.floor(byLatency.length * 0.95)));
+  const cpuFast = cpuOf(byLatency.slice(0, Math.ceil(byLatency.length / 2)));
+  const during = lat.filter((_, c) => inGc[c]);
+  say(`    ${label}: ${during.length} of ${CHANGES} changes fell in one of the proxy's major collections (${gcs.length} major of ${proxy.stdout.filter((l) => / ms: (Scavenge|Mark-Compact|Minor)/.test(l)).length} collections traced since it started): p50 ${Math.round(percentile(during, 0.5))} ms, max ${Math.round(Math.max(0, ...during))} ms; the others' max ${Math.round(Math.max(0, ...lat.filter((_, c) => !inGc[c])))} ms`);
+  say(`    ${label}: CPU per change, mean (ms): slowest 5% ${JSON.stringify(cpuSlow)}; faster half ${JSON.stringify(cpuFast)}`);
   say(`    ${label}: changes with the bench's own GC in them: ${gcMs.filter((x) => x > 0).length}, at most ${Math.max(...gcMs)} ms`);
   const partP99 = Object.fromEntries((Object.keys(parts[0] ?? {}) as Array<keyof Part>).map((k) => [k, Math.round(percentile(parts.map((p) => p[k]), 0.99))]));
   say(`    ${label}: p99 of each part of a change (ms): ${JSON.stringify(partP99)}`);
-  const r = { p50: Math.round(percentile(lat, 0.5)), p99: Math.round(percentile(lat, 0.99)), max: Math.round(Math.max(...lat)), partP99, syncP50: percentile(syncMs, 0.5), syncP99: percentile(syncMs, 0.99) };
+  const r = { p50: Math.round(percentile(lat, 0.5)), p99: Math.round(percentile(lat, 0.99)), max: Math.round(Math.max(...lat)), partP99, inMajorGc: during.length, maxOutsideMajorGc: Math.round(Math.max(0, ...lat.filter((_, c) => !inGc[c]))), cpuSlow, cpuFast, syncP50: percentile(syncMs, 0.5), syncP99: percentile(syncMs, 0.99) };
   say(`    ${label}: incremental (${CHANGES} changes): event to kernel p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; sync p50 ${r.syncP50} ms, p99 ${r.syncP99} ms`);
   return r;
 }
@@ -286,8 +305,8 @@ async function inVm(): Promise<void> {
           kernel: release(), changes: CHANGES, services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
           incrementalP50Ms: inc.p50, incrementalP99Ms: inc.p99, incrementalP99EstimationOffMs: incOff.p99, idleResyncMs: idle.ms as number, rssMB,
           detail: { virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
-            incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
-            estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
+            incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalCpuSlowestMs: inc.cpuSlow, incrementalCpuFasterHalfMs: inc.cpuFast, incrementalInMajorGc: inc.inMajorGc, incrementalMaxOutsideMajorGcMs: inc.maxOutsideMajorGc, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
+            estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalCpuSlowestMs: incOff.cpuSlow, incrementalCpuFasterHalfMs: incOff.cpuFast, incrementalInMajorGc: incOff.inMajorGc, incrementalMaxOutsideMajorGcMs: incOff.maxOutsideMajorGc, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();

@@ -9,11 +9,16 @@ const BIN = fileURLToPath(new URL('../../bin/ipvs-proxy', import.meta.url));
 
 export class ProxyProcess {
   readonly logs: Array<Record<string, unknown>> = [];
+  readonly stdout: string[] = [];
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** when it was spawned (performance.now()), to place its own traces' times among the caller's */
+  readonly spawnedAt = performance.now();
 
   constructor(args: readonly string[]) {
-    this.child = spawn(BIN, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    this.child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node's own traces (--trace-gc through IPVS_PROXY_NODE_FLAGS); the proxy logs to stderr
+    createInterface({ input: this.child.stdout! }).on('line', (l) => this.stdout.push(l));
     createInterface({ input: this.child.stderr! }).on('line', (l) => {
       try { this.logs.push(JSON.parse(l) as Record<string, unknown>); } catch { this.logs.push({ msg: l }); }
     });
