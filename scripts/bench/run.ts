@@ -252,7 +252,7 @@ async function inVm(): Promise<void> {
       g = undefined;
       collectGarbage();
       const proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(join(dir, `kc-${n}`), url), '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
-        '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', '']);
+        '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', ''], '--trace-gc');
       try {
         const spawned = performance.now();
         const cold = await proxy.waitForLog((l) => l.msg === 'synced', 3_600_000);

@@ -15,8 +15,10 @@ export class ProxyProcess {
   /** when it was spawned (performance.now()), to place its own traces' times among the caller's */
   readonly spawnedAt = performance.now();
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** nodeFlags: more Node/V8 flags for the proxy (bin/ipvs-proxy's IPVS_PROXY_NODE_FLAGS), e.g. --trace-gc */
+  constructor(args: readonly string[], nodeFlags = '') {
+    const env = nodeFlags ? { ...process.env, IPVS_PROXY_NODE_FLAGS: nodeFlags } : process.env;
+    this.child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     // Node's own traces (--trace-gc through IPVS_PROXY_NODE_FLAGS); the proxy logs to stderr
     createInterface({ input: this.child.stdout! }).on('line', (l) => this.stdout.push(l));
     createInterface({ input: this.child.stderr! }).on('line', (l) => {
