@@ -1,8 +1,9 @@
 // Services, EndpointSlices and this Node from the API server through informers (list, then
 // watch). An informer that stops on an error is restarted with backoff and keeps its last
 // objects meanwhile: an API outage leaves the last known state programmed, never a flush.
-import { HttpMethod, KubeConfig, ListWatch, RequestContext, Watch, fetch, type KubernetesObject, type V1Node } from './kube-client.js';
+import { HttpMethod, type KubeConfig, ListWatch, RequestContext, Watch, fetch, type KubernetesObject, type V1Node } from './kube-client.js';
 import type { Logger } from '../log.js';
+import type { ApiEndpoint } from './api-endpoint.js';
 import type { Snapshot } from '../model/build.js';
 import { sliceOwner } from '../model/endpoint-slice.js';
 import { objectName } from '../model/raw.js';
@@ -12,39 +13,11 @@ import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
 import { TRIGGER_TIME, slim, type SlimKind } from './slim.js';
 import { SliceIndex } from './slice-index.js';
 
-export interface KubeSourceOptions {
-  readonly kubeconfig?: string;
-  readonly master?: string;
-  readonly nodeName: string;
-  readonly env?: NodeJS.ProcessEnv;
-}
-
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 const LIST_CHUNK = 500;
 /** one page of a list (500 objects) must come within this */
 const LIST_TIMEOUT_MS = 60_000;
-
-/** The KubeConfig to use: --kubeconfig, else in-cluster; --master overrides the server. */
-export function loadKubeConfig(o: KubeSourceOptions): KubeConfig {
-  const kc = new KubeConfig();
-  const env = o.env ?? process.env;
-  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-  else if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else if (o.master) {
-    kc.loadFromOptions({
-      clusters: [{ name: 'master', server: o.master, skipTLSVerify: o.master.startsWith('http:') }],
-      users: [{ name: 'none' }], contexts: [{ name: 'master', cluster: 'master', user: 'none' }], currentContext: 'master',
-    });
-    return kc;
-  } else throw new Error('no API server: give --kubeconfig or --master, run in a cluster, or use --objects FILE');
-  if (o.master) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: o.master! } : c));
-  }
-  return kc;
-}
 
 interface Feed {
   readonly kind: ChangeKind;
@@ -67,7 +40,11 @@ export class KubeSource implements Source {
    */
   private eventTriggerTime: number | undefined;
 
-  constructor(kc: KubeConfig, private readonly nodeName: string, private readonly log: Logger) {
+  /** why the objects are not (all) current, for /healthz; undefined while every feed watches */
+  private problemText: string | undefined;
+
+  constructor(private readonly api: ApiEndpoint, private readonly nodeName: string, private readonly log: Logger) {
+    const kc = api.kubeConfig;
     const watch = new Watch(kc);
     const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind, (t) => { this.eventTriggerTime = t; }) as unknown as Watch;
     const nodeSelector = `metadata.name=${nodeName}`;
@@ -114,6 +91,10 @@ export class KubeSource implements Source {
     return { services: svc ? [svc] : [], slices: this.slices.of(service) };
   }
 
+  problem(): string | undefined {
+    return this.problemText;
+  }
+
   node(): NodeInfo | undefined {
     const n = this.feed('node').informer.get(this.nodeName) as V1Node | undefined;
     if (!n) return undefined;
@@ -140,6 +121,7 @@ export class KubeSource implements Source {
     const first = !f.listed;
     f.listed = true;
     f.backoffMs = BACKOFF_MIN_MS;
+    if (this.feeds.every((g) => g.listed && !g.failed)) this.problemText = undefined;
     this.log.info({ resource: f.kind, objects: f.informer.list().length }, first ? 'listed and watching' : 'watching again');
     // A (re)list may have changed objects without add/update events for each: resync.
     this.onChange([{ kind: f.kind, at: Date.now() }]);
@@ -148,8 +130,12 @@ export class KubeSource implements Source {
   private failed(f: Feed, err: unknown): void {
     f.failed = true;
     if (this.stopped) return;
-    const message = err instanceof Error ? err.message : String(err);
-    this.log.warn({ resource: f.kind, err: message, retryInMs: f.backoffMs }, 'watch stopped; keeping the last objects and retrying');
+    const message = describeError(err);
+    this.problemText = `${f.listed ? 'watching' : 'listing'} ${f.kind}s at ${this.api.server}: ${message}`;
+    const fields = { resource: f.kind, apiServer: this.api.server, err: message, retryInMs: f.backoffMs };
+    if (f.listed) this.log.warn(fields, 'watch stopped; keeping the last objects and retrying');
+    // nothing read yet: say which address failed and what setting changes it, on every retry
+    else this.log.error({ ...fields, fix: this.api.fix }, `cannot reach the API server at ${this.api.server}; retrying`);
     clearTimeout(f.timer);
     f.timer = setTimeout(() => void this.run(f), f.backoffMs);
     f.backoffMs = Math.min(f.backoffMs * 2, BACKOFF_MAX_MS);
@@ -215,6 +201,13 @@ class SlimWatch {
       }
     }, done);
   }
+}
+
+/** An error with its cause (fetch reports "fetch failed" and the reason in cause). */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `${(err.cause as Error & { code?: string }).code ?? ''} ${err.cause.message}`.trim() : '';
+  return cause && !err.message.includes(cause) ? `${err.message}: ${cause}` : err.message;
 }
 
 /** The id the model gives the object (namespace/name). */

@@ -28,5 +28,7 @@ export interface Source {
   /** The current objects of one Service (for a sync of just the changed ones); absent: use snapshot(). */
   objectsOf?(service: string): ObjectGroup;
   node(): NodeInfo | undefined;
+  /** Why the objects are not complete and current (e.g. the API server cannot be reached), if so. */
+  problem?(): string | undefined;
   stop(): Promise<void>;
 }

@@ -21,8 +21,16 @@ export async function openKernel(): Promise<OpenKernel> {
   let ipvs: NetlinkIpvs;
   try {
     ipvs = await NetlinkIpvs.open();
-  } catch (e) {
-    throw new Error(`IPVS is not available (is the ip_vs module loadable on this node?): ${(e as Error).message}`);
+  } catch {
+    // A node that just booted may not have loaded ip_vs yet (kube-proxy loads it too); the
+    // schedulers' modules the kernel loads itself when a virtual server names them.
+    const r = await runTool('modprobe', ['ip_vs']);
+    const loaded = r.code === 0 ? '' : `; modprobe ip_vs: ${r.stderr.trim() || `exit ${r.code}`}`;
+    try {
+      ipvs = await NetlinkIpvs.open();
+    } catch (e) {
+      throw new Error(`IPVS is not available (is the ip_vs module loadable on this node, /lib/modules mounted?): ${(e as Error).message}${loaded}`);
+    }
   }
   const links = new RtnetlinkLinks();
   const setReader = IpsetNetlinkReader.open();

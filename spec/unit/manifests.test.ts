@@ -67,15 +67,18 @@ test('manifests: the DaemonSet runs like kube-proxy: host network, node-critical
   assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory);
   assert.ok(c.volumeMounts?.some((m) => m.mountPath === '/run/xtables.lock'));
   assert.ok(c.volumeMounts?.some((m) => m.mountPath === '/lib/modules' && m.readOnly));
+  // the API server from the ConfigMap's one placeholder, not the kubernetes Service
+  const master = c.env?.find((e) => e.name === 'IPVS_PROXY_MASTER')?.valueFrom?.configMapKeyRef;
+  assert.deepEqual(master, { name: 'ipvs-proxy', key: 'apiServer' });
+  assert.equal((of('ConfigMap')[0] as unknown as ConfigMap).data!.apiServer, 'https://CONTROL_PLANE_ENDPOINT:6443');
   const configArg = c.args?.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   assert.ok(configArg && c.volumeMounts?.some((m) => configArg.startsWith(`${m.mountPath}/`) && m.name === 'config'));
 });
 
-test('manifests: RBAC is read-only on services, endpointslices and nodes, plus events; nothing else', () => {
+test('manifests: RBAC lists and watches services, endpointslices and nodes; nothing else', () => {
   const role = of('ClusterRole')[0] as unknown as ClusterRole;
   const rules = role.rules!.flatMap((r) => r.resources!.flatMap((res) => r.verbs.map((v) => `${res}:${v}`))).sort();
-  assert.deepEqual([...new Set(rules)], ['endpointslices:list', 'endpointslices:watch', 'events:create', 'events:patch', 'events:update',
-    'nodes:get', 'nodes:list', 'nodes:watch', 'services:get', 'services:list', 'services:watch']);
+  assert.deepEqual([...new Set(rules)], ['endpointslices:list', 'endpointslices:watch', 'nodes:list', 'nodes:watch', 'services:list', 'services:watch']);
   const binding = of('ClusterRoleBinding')[0] as unknown as ClusterRoleBinding;
   const sa = of('ServiceAccount')[0]!;
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'kube-system' }]);

@@ -24,8 +24,8 @@ const bindCheck = (v: unknown) => { if (v !== '') parseBindAddress(v as string);
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   OBJECTS_OPTION,
-  { key: 'kubeconfig', flag: 'kubeconfig', doc: 'kubeconfig file (default: in-cluster configuration)', type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' },
-  { key: 'master', flag: 'master', doc: 'API server URL (overrides the kubeconfig)', type: 'string', default: '', meta: 'URL' },
+  { key: 'kubeconfig', flag: 'kubeconfig', doc: "kubeconfig file, e.g. kubeadm's kube-proxy kubeconfig.conf (default: --master with the pod's service-account credentials)", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' },
+  { key: 'master', flag: 'master', doc: "the control-plane endpoint (https://HOST:PORT), reached without Service routing; used with the pod's service-account token and CA, or in place of the kubeconfig's server. Without it the proxy uses the kubernetes Service's ClusterIP, which a node that just booted cannot reach", type: 'string', default: '', env: 'IPVS_PROXY_MASTER', meta: 'URL' },
   NODE_IP_OPTION,
   { key: 'minSyncPeriod', flag: 'min-sync-period', aliases: ['ipvs-min-sync-period'], doc: 'changes are applied at most this often', type: 'duration', default: 1000, meta: 'DURATION' },
   { key: 'syncPeriod', flag: 'sync-period', aliases: ['ipvs-sync-period'], doc: 'full resync interval (repairs changes made behind our back)', type: 'duration', default: 30_000, meta: 'DURATION',
@@ -96,8 +96,11 @@ export const runCommand: Command = {
       if (settings.objects) source = new FileSource(settings.objects as string, log);
       else {
         // Loaded only when needed: the API client is large and slow to load.
-        const { KubeSource, loadKubeConfig } = await import('../../sources/kube-source.js');
-        source = new KubeSource(loadKubeConfig({ kubeconfig: settings.kubeconfig as string, master: settings.master as string, nodeName }), nodeName, log);
+        const [{ KubeSource }, { apiEndpoint }] = await Promise.all([import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js')]);
+        const api = apiEndpoint({ kubeconfig: settings.kubeconfig as string, master: settings.master as string });
+        log.info({ apiServer: api.server, from: api.origin }, 'API server');
+        if (api.origin === 'in-cluster') log.warn({ apiServer: api.server, fix: api.fix }, 'the API server is reached through Service routing');
+        source = new KubeSource(api, nodeName, log);
       }
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'no source of Services');
@@ -105,7 +108,7 @@ export const runCommand: Command = {
       return 1;
     }
     const metrics = new ProxyMetrics();
-    const health = new HealthState(syncPeriodMs);
+    const health = new HealthState(syncPeriodMs, Date.now, () => source.problem?.());
     const proxy = new Proxy({
       source, kernel, nodeName, metrics, health, log,
       primaryAddresses: (settings.nodeIp as string[]).map((a) => canonicalIp(a)!),

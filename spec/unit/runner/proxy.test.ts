@@ -147,14 +147,23 @@ test('proxy: a sync logs how long its oldest change waited for it (queuedMs): mi
   for (const l of synced) assert.ok(Number.isInteger(l.gcMs) && (l.gcMs as number) >= 0 && (l.gcMs as number) <= (l.ms as number) + 1, JSON.stringify(l));
 });
 
-test('health: healthy at start and after syncs, unhealthy once the last success is older than 2 × sync period', () => {
+test('health: not ready until the first sync (saying what it waits for) but alive; then ready until the last success is older than 2 × sync period', () => {
   let now = 1_000_000;
-  const h = new HealthState(30_000, () => now);
-  assert.ok(h.healthy());
+  let problem: string | undefined = 'listing services at https://10.96.0.1:443: connect ETIMEDOUT';
+  const h = new HealthState(30_000, () => now, () => problem);
+  assert.ok(!h.healthy());
+  assert.ok(h.alive(), 'waiting for the API server is not fixed by a restart');
+  now += 5_000;
+  assert.deepEqual({ ...h.report(), currentTime: undefined }, { lastUpdated: null, currentTime: undefined, waiting: problem, waitingSeconds: 5 });
+  problem = undefined;
+  h.synced();
+  assert.ok(h.healthy() && h.alive());
   now += 59_000;
   assert.ok(h.healthy());
   now += 2_000;
   assert.ok(!h.healthy());
+  assert.ok(!h.alive());
   h.synced();
   assert.ok(h.healthy());
+  assert.equal(h.report().lastUpdated, new Date(now).toISOString());
 });

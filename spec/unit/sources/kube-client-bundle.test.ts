@@ -27,9 +27,10 @@ test('API client bundle: the compiled KubeSource lists and watches through it, l
       import { registerHooks, findSourceMap } from 'node:module';
       const loaded = [];
       registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); loaded.push(r.url); return r; } });
-      const { KubeSource, loadKubeConfig } = await import(${JSON.stringify(dist('sources/kube-source.js'))});
+      const { KubeSource } = await import(${JSON.stringify(dist('sources/kube-source.js'))});
+      const { apiEndpoint } = await import(${JSON.stringify(dist('sources/api-endpoint.js'))});
       const log = { info() {}, warn() {}, error() {}, debug() {}, child() { return log; } };
-      const source = new KubeSource(loadKubeConfig({ kubeconfig: ${JSON.stringify(kubeconfig)}, nodeName: 'node-a' }), 'node-a', log);
+      const source = new KubeSource(apiEndpoint({ kubeconfig: ${JSON.stringify(kubeconfig)} }), 'node-a', log);
       let changed = 0;
       await source.start(() => { changed++; });
       const snap = source.snapshot();

@@ -4,9 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeSource, loadKubeConfig } from '../../../lib/sources/kube-source.js';
+import { KubeSource } from '../../../lib/sources/kube-source.js';
+import { apiEndpoint } from '../../../lib/sources/api-endpoint.js';
 import type { Change } from '../../../lib/sources/source.js';
 import { FakeApiServer } from '../../helpers/fake-apiserver.js';
 import { memoryLogger } from '../../helpers/fake-kernel.js';
@@ -15,6 +17,14 @@ import { slice, svc } from '../../helpers/objects.js';
 const until = async (cond: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
   while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await sleep(10); }
+};
+/** a port nothing listens on */
+const closedPort = async () => {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
 };
 const names = (objs: readonly unknown[]) => objs.map((o) => (o as { metadata: { name: string } }).metadata.name).sort();
 
@@ -28,8 +38,8 @@ test('API source: lists, then follows watch events; reports the node; survives a
   api.apply(withExtras(slice('web-1', 'web', ['10.244.1.5'])));
   api.apply({ kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-a' }] } });
   api.apply({ kind: 'Node', metadata: { name: 'node-b' } });
-  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
-  const source = new KubeSource(kc, 'node-a', log);
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const source = new KubeSource(endpoint, 'node-a', log);
   const changes: Change[] = [];
   try {
     assert.equal(source.synced(), false);
@@ -70,20 +80,14 @@ test('API source: lists, then follows watch events; reports the node; survives a
   }
 });
 
-test('API source: --master without a kubeconfig, and a clear error with no API server at all', () => {
-  const kc = loadKubeConfig({ master: 'http://127.0.0.1:1', nodeName: 'n', env: {} });
-  assert.equal(kc.getCurrentCluster()?.server, 'http://127.0.0.1:1');
-  assert.throws(() => loadKubeConfig({ nodeName: 'n', env: {} }), /no API server: give --kubeconfig or --master/);
-});
-
 test('API source: lists in chunks of 500; names the Service of each change (a slice moving between Services names both); objectsOf gives one Service\'s objects', async () => {
   const api = new FakeApiServer();
   const url = await api.start();
   const { log } = memoryLogger();
   for (let i = 0; i < 1200; i++) api.apply(svc(`s${i}`, { clusterIPs: [`10.96.${i >> 8}.${i & 255}`] }));
   api.apply(slice('s1-a', 's1', ['10.244.1.5']));
-  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
-  const source = new KubeSource(kc, 'node-a', log);
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const source = new KubeSource(endpoint, 'node-a', log);
   const changes: Change[] = [];
   try {
     await source.start((c) => changes.push(...c));
@@ -113,8 +117,8 @@ test('API source: a watch that cannot resume (410 Gone: its version left the ser
   const { log, lines } = memoryLogger();
   api.apply(svc('web'));
   api.apply(slice('web-1', 'web', ['10.244.1.1']));
-  const kc = loadKubeConfig({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url), nodeName: 'node-a' });
-  const source = new KubeSource(kc, 'node-a', log);
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const source = new KubeSource(endpoint, 'node-a', log);
   try {
     await source.start(() => undefined);
     api.down();
@@ -129,5 +133,27 @@ test('API source: a watch that cannot resume (410 Gone: its version left the ser
   } finally {
     await source.stop();
     await api.stop();
+  }
+});
+
+test('API source: an API server that cannot be reached is named on every retry with the setting that fixes it, and is the health problem', async () => {
+  const { log, lines } = memoryLogger();
+  const port = await closedPort();
+  const endpoint = apiEndpoint({ env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) }, serviceAccountDir: mkdtempSync(join(tmpdir(), 'sa-')) });
+  const source = new KubeSource(endpoint, 'node-a', log);
+  try {
+    void source.start(() => undefined);
+    await until(() => lines.filter((l) => l.resource === 'service' && (l.level as number) >= 50).length >= 2, 10_000);
+    const errors = lines.filter((l) => l.resource === 'service' && (l.level as number) >= 50);
+    for (const e of errors) {
+      assert.equal(e.apiServer, `https://127.0.0.1:${port}`);
+      assert.match(e.msg as string, new RegExp(`cannot reach the API server at https://127\\.0\\.0\\.1:${port}`));
+      assert.match(e.fix as string, /--master/);
+      assert.match(e.err as string, /ECONNREFUSED/);
+    }
+    assert.equal(source.synced(), false);
+    assert.match(source.problem() ?? '', new RegExp(`listing \\w+s at https://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  } finally {
+    await source.stop();
   }
 });
