@@ -46,7 +46,9 @@ export class KubeSource implements Source {
   constructor(private readonly api: ApiEndpoint, private readonly nodeName: string, private readonly log: Logger) {
     const kc = api.kubeConfig;
     const watch = new Watch(kc);
-    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind, (t) => { this.eventTriggerTime = t; }) as unknown as Watch;
+    // the informer relists by itself on 410 Gone; said here, as it is what an operator sees in the API server's log
+    const expired = (kind: ChangeKind) => () => this.log.info({ resource: kind, apiServer: api.server }, 'watch expired (410 Gone): listing again, keeping the objects meanwhile');
+    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind, (t) => { this.eventTriggerTime = t; }, expired(kind)) as unknown as Watch;
     const nodeSelector = `metadata.name=${nodeName}`;
     const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
     const services = '/api/v1/services';
@@ -188,11 +190,12 @@ async function listInChunks(kind: SlimKind, page: (p: { limit: number; continue?
  * each event's trigger time is handed over first (the informer reports the change synchronously).
  */
 class SlimWatch {
-  constructor(private readonly inner: Watch, private readonly kind: SlimKind, private readonly trigger: (at: number | undefined) => void) {}
+  constructor(private readonly inner: Watch, private readonly kind: SlimKind, private readonly trigger: (at: number | undefined) => void, private readonly expired: () => void) {}
 
   watch(...[path, params, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
     return this.inner.watch(path, params, (phase, obj, raw) => {
       const event = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      if (phase === 'ERROR' && (obj as { code?: number } | undefined)?.code === 410) this.expired();
       this.trigger(event ? triggerTime(obj as KubernetesObject) : undefined);
       try {
         callback(phase, event ? slim(this.kind, obj) : obj, raw);

@@ -1,0 +1,279 @@
+// A real Kubernetes control plane for tests: Debian's etcd, kube-apiserver and
+// kube-controller-manager v1.26.1 (KUBE_BIN_DIR, else ../shared/kube/), bound to 127.0.0.1 on free
+// ports, with certificates made here by openssl and an audit log of what the proxy's service
+// account does. Never skipped: a missing binary is an error that says where to get it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest, Agent } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BINARIES = ['kube-apiserver', 'kube-controller-manager'] as const;
+const WHERE = 'the official kubernetes-server-linux-amd64.tar.gz of a 1.26+ release (https://dl.k8s.io/release/v1.26.1/kubernetes-server-linux-amd64.tar.gz, kubernetes/server/bin/)';
+
+/** The folder holding kube-apiserver and kube-controller-manager, decompressed and checked if need be. */
+export function kubeBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KUBE_BIN_DIR) {
+    const missing = BINARIES.filter((b) => !existsSync(join(env.KUBE_BIN_DIR!, b)));
+    if (missing.length) throw new Error(`KUBE_BIN_DIR=${env.KUBE_BIN_DIR} has no ${missing.join(', ')}: put there the binaries of ${WHERE}`);
+    return env.KUBE_BIN_DIR;
+  }
+  const shared = resolve(REPO, '../shared/kube');
+  if (!BINARIES.every((b) => existsSync(join(shared, `${b}.xz`)))) {
+    throw new Error(`no Kubernetes control-plane binaries: set KUBE_BIN_DIR to a folder with ${BINARIES.join(' and ')} from ${WHERE} (looked there and in ${shared})`);
+  }
+  const sums = new Map(readFileSync(join(shared, 'SHA256SUMS'), 'utf8').split('\n').filter(Boolean).map((l) => { const [sum, file] = l.split(/\s+\*?/); return [file!, sum!]; }));
+  const out = join(REPO, '.cache/kube');
+  mkdirSync(out, { recursive: true });
+  for (const b of BINARIES) {
+    const target = join(out, b);
+    const want = sums.get(b);
+    if (existsSync(target) && (!want || sha256(target) === want)) continue;
+    const r = spawnSync('xz', ['-dc', join(shared, `${b}.xz`)], { maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`xz -dc ${shared}/${b}.xz: ${r.stderr.toString()}`);
+    writeFileSync(`${target}.tmp`, r.stdout);
+    if (want && sha256(`${target}.tmp`) !== want) throw new Error(`${b} does not match its SHA256 in ${shared}/SHA256SUMS`);
+    chmodSync(`${target}.tmp`, 0o755);
+    renameSync(`${target}.tmp`, target);
+  }
+  return out;
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function openssl(dir: string, ...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** CA, serving certificate, admin client certificate (system:masters), service-account keys. */
+function makeCertificates(dir: string, sans: readonly string[]): void {
+  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
+  const sign = (name: string, subj: string, ext: string) => {
+    openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+  };
+  const dns = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  sign('apiserver', '/CN=kube-apiserver', `subjectAltName=${[...['127.0.0.1', '10.96.0.1', ...sans].map((a) => `IP:${a}`), ...dns.map((d) => `DNS:${d}`)].join(',')}\nextendedKeyUsage=serverAuth\n`);
+  sign('admin', '/O=system:masters/CN=test-admin', 'extendedKeyUsage=clientAuth\n');
+  openssl(dir, 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key');
+  openssl(dir, 'pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
+}
+
+export interface ControlPlaneOptions {
+  /** more IP addresses for the serving certificate (e.g. 10.0.2.2, as the VM reaches the host) */
+  readonly sans?: readonly string[];
+  /** start kube-controller-manager (EndpointSlice, ServiceAccount controllers); default true */
+  readonly controllers?: boolean;
+  readonly apiserverArgs?: readonly string[];
+  /** audit (at Metadata level) the requests of these users */
+  readonly auditUsers?: readonly string[];
+}
+
+export interface ApiResponse<T> { readonly status: number; readonly body: T }
+
+/** What a process of the control plane is and how to start it again. */
+interface Proc { readonly name: string; readonly cmd: string; readonly args: readonly string[]; child?: ChildProcess }
+
+export class ControlPlane {
+  readonly url: string;
+  private readonly procs: Proc[] = [];
+  private readonly agent: Agent;
+
+  private constructor(readonly dir: string, readonly port: number, private readonly etcdPort: number) {
+    this.url = `https://127.0.0.1:${port}`;
+    this.agent = new Agent({ ca: this.read('ca.crt'), cert: this.read('admin.crt'), key: this.read('admin.key'), keepAlive: false });
+  }
+
+  static async start(o: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const bin = kubeBinDir();
+    if (!existsSync('/usr/bin/etcd')) throw new Error('no etcd: apt-get install -y etcd-server (scripts/host-packages does)');
+    const dir = mkdtempSync(join(tmpdir(), 'control-plane-'));
+    makeCertificates(dir, o.sans ?? []);
+    const [etcdPort, peerPort, port] = [await freePort(), await freePort(), await freePort()];
+    const cp = new ControlPlane(dir, port, etcdPort);
+    writeFileSync(join(dir, 'admin.kubeconfig'), cp.kubeconfig({ clientCertificate: join(dir, 'admin.crt'), clientKey: join(dir, 'admin.key') }));
+    const etcd = `http://127.0.0.1:${etcdPort}`;
+    cp.procs.push({ name: 'etcd', cmd: '/usr/bin/etcd', args: ['--name', 't', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', etcd, '--advertise-client-urls', etcd,
+      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-cluster', `t=http://127.0.0.1:${peerPort}`] });
+    const audit = o.auditUsers?.length
+      ? (writeFileSync(join(dir, 'audit-policy.yaml'), JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'],
+          rules: [{ level: 'Metadata', users: o.auditUsers }, { level: 'None' }] })),
+        [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking'])
+      : [];
+    cp.procs.push({ name: 'kube-apiserver', cmd: join(bin, 'kube-apiserver'), args: [`--etcd-servers=${etcd}`, '--bind-address=127.0.0.1', `--secure-port=${port}`,
+      '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none', '--service-cluster-ip-range=10.96.0.0/16',
+      `--tls-cert-file=${join(dir, 'apiserver.crt')}`, `--tls-private-key-file=${join(dir, 'apiserver.key')}`, `--client-ca-file=${join(dir, 'ca.crt')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`, '--authorization-mode=Node,RBAC', '--allow-privileged=true', `--cert-dir=${join(dir, 'certs')}`, '--profiling=false',
+      ...audit, ...(o.apiserverArgs ?? [])] });
+    if (o.controllers ?? true) {
+      cp.procs.push({ name: 'kube-controller-manager', cmd: join(bin, 'kube-controller-manager'), args: [`--kubeconfig=${join(dir, 'admin.kubeconfig')}`, '--leader-elect=false',
+        '--bind-address=127.0.0.1', '--secure-port=0', '--kube-api-qps=200', '--kube-api-burst=400', '--controllers=endpointslice,endpointslicemirroring,serviceaccount,serviceaccount-token',
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`, `--root-ca-file=${join(dir, 'ca.crt')}`] });
+    }
+    try {
+      cp.launch(cp.procs[0]!);
+      await cp.until(async () => (await cp.etcdRequest('/health')).status === 200, 30_000, 'etcd health');
+      cp.launch(cp.procs[1]!);
+      await cp.ready();
+      if (cp.procs[2]) {
+        cp.launch(cp.procs[2]);
+        // the ServiceAccount controller makes each namespace's default account; pods need it
+        await cp.until(async () => (await cp.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, 'the default ServiceAccount');
+      }
+    } catch (e) {
+      await cp.stop();
+      throw e;
+    }
+    return cp;
+  }
+
+  /** A kubeconfig for this server (as the proxy would get one), with the given credentials. */
+  kubeconfig(user: { clientCertificate?: string; clientKey?: string; tokenFile?: string; token?: string }, server = this.url): string {
+    const u: Record<string, string> = {};
+    if (user.clientCertificate) u['client-certificate'] = user.clientCertificate;
+    if (user.clientKey) u['client-key'] = user.clientKey;
+    if (user.tokenFile) u.tokenFile = user.tokenFile;
+    if (user.token) u.token = user.token;
+    return JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server, 'certificate-authority': join(this.dir, 'ca.crt') } }],
+      users: [{ name: 'u', user: u }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] });
+  }
+
+  read(file: string): string {
+    return readFileSync(join(this.dir, file), 'utf8');
+  }
+
+  /** A request as the cluster's admin; the body is JSON unless contentType says otherwise. */
+  request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse<T>> {
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((res, rej) => {
+      const req = httpsRequest(`${this.url}${path}`, { method, agent: this.agent, headers: { accept: 'application/json', ...(data ? { 'content-type': contentType } : {}) }, timeout: 30_000 }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: unknown = text;
+          try { parsed = JSON.parse(text); } catch { /* not JSON (readyz) */ }
+          res({ status: r.statusCode ?? 0, body: parsed as T });
+        });
+      });
+      req.on('error', rej);
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.end(data);
+    });
+  }
+
+  /** Like request, but a status other than 2xx throws with the API server's message. */
+  async must<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const r = await this.request<T>(method, path, body, contentType);
+    if (r.status < 200 || r.status > 299) throw new Error(`${method} ${path}: HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`);
+    return r.body;
+  }
+
+  /** A token of a ServiceAccount (TokenRequest), as the kubelet mounts into its pods. */
+  async token(namespace: string, name: string, seconds = 3600): Promise<string> {
+    const r = await this.must<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: seconds } });
+    return r.status.token;
+  }
+
+  /** The audit log's events (Metadata level) of the audited users. */
+  audit(): Array<{ verb: string; user: { username: string }; objectRef?: { resource?: string; apiGroup?: string; subresource?: string; name?: string }; responseStatus?: { code?: number } }> {
+    const file = join(this.dir, 'audit.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  /** Compact etcd's history up to now: watches from older versions get 410 Gone. */
+  async compact(): Promise<number> {
+    const range = await this.etcdRequest('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+    const revision = Number((JSON.parse(range.body) as { header: { revision: string } }).header.revision);
+    const r = await this.etcdRequest('/v3/kv/compaction', { revision: String(revision), physical: true });
+    if (r.status !== 200) throw new Error(`etcd compaction: ${r.status} ${r.body}`);
+    return revision;
+  }
+
+  /** Stop the API server and start it again (same port, same data). */
+  async restartApiserver(downMs = 0): Promise<void> {
+    const p = this.procs.find((x) => x.name === 'kube-apiserver')!;
+    await this.kill(p);
+    if (downMs) await sleep(downMs);
+    this.launch(p);
+    await this.ready();
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [...this.procs].reverse()) await this.kill(p);
+    this.agent.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async ready(): Promise<void> {
+    await this.until(async () => {
+      const r = await this.request('GET', '/readyz').catch(() => ({ status: 0 }));
+      return r.status === 200;
+    }, 60_000, 'kube-apiserver /readyz');
+  }
+
+  private launch(p: Proc): void {
+    const log = createWriteStream(join(this.dir, `${p.name}.log`), { flags: 'a' });
+    const child = spawn(p.cmd, p.args as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    p.child = child;
+  }
+
+  private async kill(p: Proc): Promise<void> {
+    const c = p.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+    p.child = undefined;
+  }
+
+  private async until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms;
+    for (;;) {
+      if (await cond().catch(() => false)) return;
+      const dead = this.procs.find((p) => p.child && p.child.exitCode !== null);
+      if (dead || Date.now() > end) {
+        const name = dead?.name ?? 'kube-apiserver';
+        const tail = existsSync(join(this.dir, `${name}.log`)) ? this.read(`${name}.log`).split('\n').slice(-15).join('\n') : '';
+        throw new Error(`control plane: ${what} ${dead ? `(${name} exited ${dead.child!.exitCode})` : `not within ${ms} ms`}; last lines of ${name}:\n${tail}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  private etcdRequest(path: string, body?: unknown): Promise<{ status: number; body: string }> {
+    return new Promise((res, rej) => {
+      const req = httpRequest(`http://127.0.0.1:${this.etcdPort}${path}`, { method: body ? 'POST' : 'GET', timeout: 10_000 }, (r) => {
+        let text = '';
+        r.on('data', (c: Buffer) => { text += c.toString(); });
+        r.on('end', () => res({ status: r.statusCode ?? 0, body: text }));
+      });
+      req.on('error', rej);
+      req.end(body ? JSON.stringify(body) : undefined);
+    });
+  }
+}
