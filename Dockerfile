@@ -1,26 +1,35 @@
-# ipvs-proxy container image. Build: docker build -t ipvs-proxy .
-# (Not built in this project's CI: its machines have no container engine.)
+# ipvs-proxy container image.
+#   docker build -t ipvs-proxy .
+# Without a registry (as this project's tests build it, scripts/image-build): a Debian base made by
+# mmdebstrap and a Node image made from it, given as BASE_IMAGE and NODE_IMAGE.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG BASE_IMAGE=debian:bookworm-slim
 
-# Build: compile TypeScript and bundle the API client, then keep only the runtime dependencies.
-FROM node:24-bookworm-slim AS build
+# Build: compile TypeScript and bundle the API client (with undici) into dist/, then keep only the
+# runtime dependencies (client-node and undici are build-time only: they live in the bundle).
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
 COPY scripts/bundle-client.mjs ./scripts/
-# tsc, then the API client's tree-shaken bundle (scripts/bundle-client.mjs)
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts \
- # the image's own Node runs the proxy; the pinned Node binary of the npm "node" package is not needed
- && rm -rf node_modules/node node_modules/.bin/node
+ && npm prune --omit=dev --omit=optional --ignore-scripts \
+ # the image's own Node runs the proxy; the npm "node" package's copy is not needed
+ && rm -rf node_modules/node node_modules/.bin/node node_modules/.package-lock.json \
+ && find node_modules -name '*.md' -delete \
+ && find node_modules -name '*.ts' -not -name '*.d.ts' -delete
 
-# Run: Node 24 LTS, the distribution's ipset, iptables (nft and legacy backends), conntrack and
-# kmod (modprobe for ip_vs), and tini as PID 1 so SIGTERM reaches the proxy and zombies are reaped.
-FROM node:24-bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ipset iptables conntrack kmod tini \
- && rm -rf /var/lib/apt/lists/*
+FROM ${NODE_IMAGE} AS node
+
+# Run: Debian with the distribution's ipset, iptables (nf_tables and legacy backends), conntrack,
+# kmod (modprobe of ip_vs) and tini as PID 1, so SIGTERM reaches the proxy and zombies are reaped.
+# A base that already has them (scripts/image-build's) installs nothing; apt lists never stay.
+FROM ${BASE_IMAGE}
+RUN missing=; for p in ipset iptables conntrack kmod tini ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done; \
+    if [ -n "$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && apt-get clean && rm -rf /var/lib/apt/lists/*; fi
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
 WORKDIR /opt/ipvs-proxy
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

@@ -52,6 +52,9 @@ const IGNORED = new Set(['apiVersion', 'kind', 'bindAddress', 'bindAddressHardFa
   'iptables.localhostNodePorts', 'conntrack.udpTimeout', 'conntrack.udpStreamTimeout', 'conntrack.tcpBeLiberal',
   'linux.conntrack', 'linux.conntrack.udpTimeout', 'linux.conntrack.udpStreamTimeout', 'linux.conntrack.tcpBeLiberal', 'linux.oomScoreAdj']);
 
+/** Durations whose zero kube-proxy replaces with its default (SetDefaults_KubeProxyConfiguration). */
+const ZERO_IS_DEFAULT = new Set(['syncPeriod', 'minSyncPeriod', 'ipvs.syncPeriod', 'ipvs.minSyncPeriod']);
+
 export function isKubeProxyConfiguration(doc: unknown): boolean {
   return isRecord(doc) && doc.kind === KUBE_PROXY_KIND;
 }
@@ -68,8 +71,10 @@ export function translateKubeProxyConfig(doc: Record<string, unknown>): Translat
   for (const [path, key, convert] of MAPPED) {
     const v = at(doc, path);
     mapped.add(path);
-    // kube-proxy writes zero values ("", null) for "use the default".
+    // kube-proxy writes zero values ("", null) for "use the default"; kubeadm writes "0s" for
+    // the sync periods, which kube-proxy's defaulting turns into its defaults too.
     if (v === undefined || v === null || v === '') continue;
+    if (ZERO_IS_DEFAULT.has(path) && /^0+(\.0+)?[a-z]*$/.test(String(v))) continue;
     values[key] = convert ? convert(v, path) : v;
     values[`${key}@`] = path; // where it came from, for error messages
   }

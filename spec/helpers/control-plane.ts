@@ -85,6 +85,8 @@ export interface ControlPlaneOptions {
   readonly auditUsers?: readonly string[];
 }
 
+export interface ControlPlaneInfo { readonly dir: string; readonly port: number; readonly etcdPort: number }
+
 export interface ApiResponse<T> { readonly status: number; readonly body: T }
 
 /** What a process of the control plane is and how to start it again. */
@@ -95,8 +97,8 @@ export class ControlPlane {
   private readonly procs: Proc[] = [];
   private readonly agent: Agent;
 
-  private constructor(readonly dir: string, readonly port: number, private readonly etcdPort: number) {
-    this.url = `https://127.0.0.1:${port}`;
+  private constructor(readonly dir: string, readonly port: number, private readonly etcdPort: number, host = '127.0.0.1') {
+    this.url = `https://${host}:${port}`;
     this.agent = new Agent({ ca: this.read('ca.crt'), cert: this.read('admin.crt'), key: this.read('admin.key'), keepAlive: false });
   }
 
@@ -142,6 +144,22 @@ export class ControlPlane {
       throw e;
     }
     return cp;
+  }
+
+  /** What another process needs to use this control plane (scripts/with-control-plane). */
+  info(): ControlPlaneInfo {
+    return { dir: this.dir, port: this.port, etcdPort: this.etcdPort };
+  }
+
+  /**
+   * The control plane another process started (KUBE_TEST_CONTROL_PLANE: its folder), reached at
+   * host (10.0.2.2 from the VM); it cannot be restarted or stopped from here.
+   */
+  static attach(host: string, env: NodeJS.ProcessEnv = process.env): ControlPlane {
+    const dir = env.KUBE_TEST_CONTROL_PLANE;
+    if (!dir || !existsSync(join(dir, 'info.json'))) throw new Error('no control plane: run this test through scripts/with-control-plane (npm test does)');
+    const info = JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8')) as ControlPlaneInfo;
+    return new ControlPlane(info.dir, info.port, info.etcdPort, host);
   }
 
   /** A kubeconfig for this server (as the proxy would get one), with the given credentials. */
@@ -220,8 +238,9 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    for (const p of [...this.procs].reverse()) await this.kill(p);
     this.agent.destroy();
+    if (!this.procs.length) return; // attached: the process that started it stops it
+    for (const p of [...this.procs].reverse()) await this.kill(p);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

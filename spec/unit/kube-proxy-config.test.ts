@@ -64,3 +64,11 @@ test("ipvs-proxy's own configuration file accepts durations as text, as show-con
   const again = await cli(['show-config', '--config', configFile('again.yaml', r.out)]);
   assert.equal(again.out, r.out);
 });
+
+test("KubeProxyConfiguration: kubeadm's zero sync periods (0s) mean kube-proxy's defaults, not an error", async () => {
+  const kubeadm = configFile('kubeadm.conf', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  syncPeriod: 0s\n  minSyncPeriod: 0s\n  scheduler: ""\n');
+  const r = await cli(['show-config', '--config', kubeadm]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^syncPeriod: 30s$/m);
+  assert.match(r.out, /^minSyncPeriod: 1s$/m);
+});
