@@ -103,7 +103,8 @@ test('deploy: join (VM, root): on an empty node the image, run as the DaemonSet 
   assert.ok((await kubeSets()).includes('KUBE-CLUSTER-IP'));
   assert.match((await exec('iptables-nft-save', ['-t', 'nat'])).stdout, /KUBE-SERVICES/);
   assert.deepEqual(await realServers(), [`${cluster.pod('a1').ip}:9000 w1`, `${cluster.pod('a2').ip}:9000 w1`], 'the ready pods, not the unready one');
-  assert.deepEqual(countByPod(await cluster.fetchFrom('a3', `http://${clusterIP}/`, 6)), { a1: 3, a2: 3 });
+  const direct = await cluster.fetchFrom('a3', `http://${cluster.pod('a1').ip}:9000/`, 1);
+  assert.deepEqual(countByPod(await cluster.fetchFrom('a3', `http://${clusterIP}/`, 6)), { a1: 3, a2: 3 }, `direct to a pod: ${JSON.stringify(direct)}; ${await exec('ipvsadm', ['-Ln']).then((r) => r.stdout)}`);
 
   await setPodReady(cp, 'shop', 'web-a3', cluster.pod('a3').ip, true);
   await until(async () => (await realServers()).length === 3, 30_000, 'web-a3 ready in IPVS');
@@ -169,7 +170,8 @@ test('deploy: in-cluster only (VM, root): on an empty node the proxy names the u
   const ds = jsonPatch(readDaemonSet(), [{ op: 'test', path: '/spec/template/spec/containers/0/env/1/name', value: 'IPVS_PROXY_MASTER' }, { op: 'remove', path: '/spec/template/spec/containers/0/env/1' }]);
   pod = await DaemonSetPod.run(ds, { name: 'ipvs-proxy-incluster', nodeName: 'node-a', configMaps, token, caCert: cp.read('ca.crt') });
   const errors = async () => (await pod!.logs()).filter((l) => (l.level as number) >= 50 && String(l.msg).startsWith('cannot reach the API server'));
-  await until(async () => (await errors()).length >= 1, 150_000, 'the unreachable API server logged');
+  await until(async () => (await errors()).length >= 1, 150_000, 'the unreachable API server logged')
+    .catch(async (e: Error) => { throw new Error(`${e.message}; the pod's log: ${JSON.stringify((await pod!.logs()).slice(-8))}`); });
   for (const e of await errors()) {
     assert.equal(e.apiServer, 'https://10.96.0.1:443');
     assert.match(String(e.fix), /ClusterIP.*--master.*IPVS_PROXY_MASTER/);

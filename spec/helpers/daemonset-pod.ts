@@ -39,7 +39,8 @@ export async function preparePodman(): Promise<void> {
   const img = await podman('image', 'exists', IMAGE);
   if (img.code !== 0) throw new Error(`no image ${IMAGE} in ${REPO}/.cache/image/storage: run scripts/image-build first (npm test does)`);
   // the image's own kmod writes the indexes (the VM's busybox depmod writes only modules.dep)
-  const dep = await podman('run', '--rm', '--privileged', '-v', '/lib/modules:/lib/modules', '--entrypoint', '/usr/sbin/depmod', IMAGE, '-a');
+  // host network: podman's default network would add its own netfilter rules to the node
+  const dep = await podman('run', '--rm', '--privileged', '--network', 'host', '-v', '/lib/modules:/lib/modules', '--entrypoint', '/usr/sbin/depmod', IMAGE, '-a');
   if (dep.code !== 0) throw new Error(`depmod -a: ${dep.stderr}`);
 }
 
