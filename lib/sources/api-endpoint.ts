@@ -76,11 +76,12 @@ function serviceAccountConfig(server: string, saDir: string): KubeConfig {
   const token = `${saDir}/token`;
   const ca = `${saDir}/ca.crt`;
   const kc = new KubeConfig();
+  // without a token (a proxy run by hand against an open server) requests go unauthenticated
+  const user = existsSync(token) ? { name: 'sa', authProvider: { name: 'tokenFile', config: { tokenFile: token } } } : { name: 'none' };
   kc.loadFromOptions({
     clusters: [{ name: 'api', server, caFile: existsSync(ca) ? ca : undefined, skipTLSVerify: server.startsWith('http:') }],
-    // without a token (a proxy run by hand against an open server) requests go unauthenticated
-    users: [existsSync(token) ? { name: 'sa', authProvider: { name: 'tokenFile', config: { tokenFile: token } } } : { name: 'none' }],
-    contexts: [{ name: 'api', cluster: 'api', user: existsSync(token) ? 'sa' : 'none' }],
+    users: [user],
+    contexts: [{ name: 'api', cluster: 'api', user: user.name }],
     currentContext: 'api',
   });
   return kc;

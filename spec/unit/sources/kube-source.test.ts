@@ -4,27 +4,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeSource } from '../../../lib/sources/kube-source.js';
 import { apiEndpoint } from '../../../lib/sources/api-endpoint.js';
 import type { Change } from '../../../lib/sources/source.js';
 import { FakeApiServer } from '../../helpers/fake-apiserver.js';
+import { freePort } from '../../helpers/control-plane.js';
 import { memoryLogger } from '../../helpers/fake-kernel.js';
 import { slice, svc } from '../../helpers/objects.js';
 
 const until = async (cond: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
   while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await sleep(10); }
-};
-/** a port nothing listens on */
-const closedPort = async () => {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 };
 const names = (objs: readonly unknown[]) => objs.map((o) => (o as { metadata: { name: string } }).metadata.name).sort();
 
@@ -138,7 +130,7 @@ test('API source: a watch that cannot resume (410 Gone: its version left the ser
 
 test('API source: an API server that cannot be reached is named on every retry with the setting that fixes it, and is the health problem', async () => {
   const { log, lines } = memoryLogger();
-  const port = await closedPort();
+  const port = await freePort(); // nothing listens there
   const endpoint = apiEndpoint({ env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) }, serviceAccountDir: mkdtempSync(join(tmpdir(), 'sa-')) });
   const source = new KubeSource(endpoint, 'node-a', log);
   try {
