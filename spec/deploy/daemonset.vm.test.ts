@@ -47,8 +47,15 @@ async function assertEmptyNode(): Promise<void> {
   assert.deepEqual((await ipvsadm()).split('\n').filter((l) => l.startsWith('-A')), [`-A -t ${FOREIGN_VS} -s rr`], 'only the foreign virtual server');
 }
 
+/** A pod an earlier, failed test left running would hold the node's ports (10256) and rewrite the kernel. */
+async function leftoverPodRemoved(): Promise<void> {
+  await pod?.remove();
+  pod = undefined;
+}
+
 /** Start the DaemonSet's pod and wait for /healthz (the first complete sync); returns the seconds it took. */
 async function startPod(ds: DaemonSet, name: string): Promise<number> {
+  await leftoverPodRemoved();
   const t0 = Date.now();
   pod = await DaemonSetPod.run(ds, { name, nodeName: 'node-a', configMaps, token, caCert: cp.read('ca.crt') });
   await until(async () => (await healthz()).status === 200 || (!(await pod!.running()) && 'exited'), 180_000, 'the pod ready (first complete sync)')
@@ -74,7 +81,7 @@ before(async () => {
   token = await cp.token('kube-system', 'ipvs-proxy');
   await createNode(cp, 'node-a', NODE_A_IP);
   await createNamespace(cp, 'shop');
-  const svc = await createService(cp, 'shop', 'web', { ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 9000 }], selector: { app: 'web' } });
+  const svc = await createService(cp, 'shop', 'web', { ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' } });
   clusterIP = (svc as unknown as { spec: { clusterIP: string } }).spec.clusterIP;
   for (const [name, ready] of [['a1', true], ['a2', true], ['a3', false]] as const) {
     await createPod(cp, 'shop', `web-${name}`, { node: 'node-a', ip: cluster.pod(name).ip, labels: { app: 'web' }, ready });
@@ -102,14 +109,14 @@ test('deploy: join (VM, root): on an empty node the image, run as the DaemonSet 
   assert.equal(await hasDummy(), true);
   assert.ok((await kubeSets()).includes('KUBE-CLUSTER-IP'));
   assert.match((await exec('iptables-nft-save', ['-t', 'nat'])).stdout, /KUBE-SERVICES/);
-  assert.deepEqual(await realServers(), [`${cluster.pod('a1').ip}:9000 w1`, `${cluster.pod('a2').ip}:9000 w1`], 'the ready pods, not the unready one');
-  const direct = await cluster.fetchFrom('a3', `http://${cluster.pod('a1').ip}:9000/`, 1);
+  assert.deepEqual(await realServers(), [`${cluster.pod('a1').ip}:8080 w1`, `${cluster.pod('a2').ip}:8080 w1`], 'the ready pods, not the unready one');
+  const direct = await cluster.fetchFrom('a3', `http://${cluster.pod('a1').ip}:8080/`, 1);
   assert.deepEqual(countByPod(await cluster.fetchFrom('a3', `http://${clusterIP}/`, 6)), { a1: 3, a2: 3 }, `direct to a pod: ${JSON.stringify(direct)}; ${await exec('ipvsadm', ['-Ln']).then((r) => r.stdout)}`);
 
   await setPodReady(cp, 'shop', 'web-a3', cluster.pod('a3').ip, true);
   await until(async () => (await realServers()).length === 3, 30_000, 'web-a3 ready in IPVS');
   await deletePod(cp, 'shop', 'web-a1'); // Terminating: no kubelet confirms the stop
-  await until(async () => (await realServers()).includes(`${cluster.pod('a1').ip}:9000 w0`), 30_000, 'web-a1 terminating: weight 0, draining');
+  await until(async () => (await realServers()).includes(`${cluster.pod('a1').ip}:8080 w0`), 30_000, 'web-a1 terminating: weight 0, draining');
   assert.deepEqual(countByPod(await cluster.fetchFrom('a3', `http://${clusterIP}/`, 6)), { a2: 3, a3: 3 });
   assert.match(await ipvsadm(), new RegExp(`-A -t ${FOREIGN_VS}`), 'the foreign virtual server is untouched');
 });
@@ -156,7 +163,7 @@ test("deploy: reboot (VM, root): state removed by the image's cleanup, the pod s
   assert.equal(logs.find((l) => l.msg === 'iptables backend')?.backend, 'legacy');
   assert.match((await exec('iptables-legacy-save', ['-t', 'nat'])).stdout, /KUBE-SERVICES/);
   assert.doesNotMatch((await exec('iptables-nft-save', ['-t', 'nat'])).stdout, /KUBE-/, 'nothing in the backend the node does not use');
-  assert.deepEqual(await realServers(), [`${cluster.pod('a2').ip}:9000 w1`, `${cluster.pod('a3').ip}:9000 w1`], 'after a reboot the terminating endpoint is not added back');
+  assert.deepEqual(await realServers(), [`${cluster.pod('a2').ip}:8080 w1`, `${cluster.pod('a3').ip}:8080 w1`], 'after a reboot the terminating endpoint is not added back');
   assert.deepEqual(countByPod(await cluster.fetchFrom('a1', `http://${clusterIP}/`, 4)), { a2: 2, a3: 2 });
   assert.equal(await pod!.stop(), 0);
   await pod!.remove();
@@ -168,6 +175,7 @@ test('deploy: in-cluster only (VM, root): on an empty node the proxy names the u
   await assertEmptyNode();
   // a DaemonSet whose IPVS_PROXY_MASTER was removed: only KUBERNETES_SERVICE_HOST is left
   const ds = jsonPatch(readDaemonSet(), [{ op: 'test', path: '/spec/template/spec/containers/0/env/1/name', value: 'IPVS_PROXY_MASTER' }, { op: 'remove', path: '/spec/template/spec/containers/0/env/1' }]);
+  await leftoverPodRemoved();
   pod = await DaemonSetPod.run(ds, { name: 'ipvs-proxy-incluster', nodeName: 'node-a', configMaps, token, caCert: cp.read('ca.crt') });
   const errors = async () => (await pod!.logs()).filter((l) => (l.level as number) >= 50 && String(l.msg).startsWith('cannot reach the API server'));
   await until(async () => (await errors()).length >= 1, 150_000, 'the unreachable API server logged')
