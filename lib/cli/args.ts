@@ -1,6 +1,6 @@
 // Command-line parsing: the subcommand, then flags checked against the options that command
 // accepts. convict ignores unknown flags silently, so the check is done here.
-import type { OptionSpec } from './options.js';
+import type { AnyOption } from './options.js';
 
 export interface ParsedArgs {
   readonly command: string | undefined;
@@ -16,7 +16,7 @@ export class UsageError extends Error {}
 export function parseArgs(
   argv: readonly string[],
   commandNames: readonly string[],
-  optionsFor: (command: string | undefined) => readonly OptionSpec[],
+  optionsFor: (command: string | undefined) => readonly AnyOption[],
 ): ParsedArgs {
   let i = 0;
   let command: string | undefined;
@@ -28,7 +28,7 @@ export function parseArgs(
     i = 1;
   }
   const specs = optionsFor(command);
-  const byFlag = new Map<string, OptionSpec>();
+  const byFlag = new Map<string, AnyOption>();
   for (const s of specs) {
     byFlag.set(s.flag, s);
     for (const a of s.aliases ?? []) byFlag.set(a, s);
@@ -78,7 +78,7 @@ export function parseArgs(
   return { command, values, positionals, help, version };
 }
 
-function unknownFlag(arg: string, specs: readonly OptionSpec[]): UsageError {
+function unknownFlag(arg: string, specs: readonly AnyOption[]): UsageError {
   const valid = specs.map((s) => `--${s.flag}`).concat('--help', '--version').sort();
   return new UsageError(`unknown flag ${arg}; valid flags: ${valid.join(' ')}`);
 }

@@ -1,13 +1,13 @@
 // The ipvs-proxy command line: global flags, --help, --version, and dispatch to a subcommand.
 import { parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { GLOBAL_OPTIONS, uniqueOptions, type OptionSpec } from './options.js';
+import { GLOBAL_OPTIONS, uniqueOptions, type AnyOption } from './options.js';
 import { loadSettings, setKnownConfigKeys } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { cleanupCommand } from './commands/cleanup.js';
-import { createLogger, type LogLevel } from '../log.js';
+import { createLogger } from '../log.js';
 import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
@@ -24,7 +24,7 @@ export interface Io {
 
 export async function main(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {
   const find = (name: string | undefined) => commands.find((c) => c.name === (name ?? DEFAULT_COMMAND));
-  const optionsFor = (name: string | undefined): readonly OptionSpec[] => uniqueOptions([...GLOBAL_OPTIONS, ...(find(name)?.options ?? [])]);
+  const optionsFor = (name: string | undefined): readonly AnyOption[] => uniqueOptions([...GLOBAL_OPTIONS, ...(find(name)?.options ?? [])]);
   let parsed;
   try {
     parsed = parseArgs(argv, commands.map((c) => c.name), optionsFor);
@@ -45,16 +45,17 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
     io.stderr.write(`ipvs-proxy: no command given\n${text}`);
     return 2;
   }
-  let settings;
-  let warnings: readonly string[] = [];
+  let loaded;
   try {
-    ({ settings, warnings } = loadSettings(optionsFor(command.name), parsed.values, io.env));
+    // optionsFor lists the global options first; naming them here types the global settings
+    loaded = loadSettings([...GLOBAL_OPTIONS, ...optionsFor(command.name).slice(GLOBAL_OPTIONS.length)], parsed.values, io.env);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`ipvs-proxy: ${e.message}\n`);
     return 2;
   }
-  const log = createLogger(settings.logLevel as LogLevel, io.stderr);
+  const { settings, warnings } = loaded;
+  const log = createLogger(settings.logLevel, io.stderr);
   for (const w of warnings) log.warn({ config: settings.config }, `configuration file: ${w}`);
   return command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
 }
@@ -71,17 +72,22 @@ function help(commands: readonly Command[], command: Command | undefined, flagsO
   }
   lines.push(command || !flagsOf ? 'Flags:' : `Flags (of ${flagsOf.name}; "ipvs-proxy COMMAND --help" for another command's):`);
   const specs = uniqueOptions([...GLOBAL_OPTIONS, ...(flagsOf?.options ?? [])]);
+  const rows: Array<[string, string]> = [];
   for (const s of specs) {
     const name = `--${s.flag}${s.type === 'boolean' ? '' : ` ${s.meta ?? 'VALUE'}`}`;
     const extra = [
       s.choices ? `one of ${s.choices.join(', ')}` : '',
       s.default !== '' && s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0)
-        ? `default ${s.type === 'duration' ? formatDuration(s.default as number) : JSON.stringify(s.default)}` : '',
+        ? `default ${s.type === 'duration' && typeof s.default === 'number' ? formatDuration(s.default) : JSON.stringify(s.default)}` : '',
       s.aliases?.length ? `alias ${s.aliases.map((a) => `--${a}`).join(', ')}` : '',
       s.env ? `env ${s.env}` : '',
     ].filter(Boolean).join('; ');
-    lines.push(`  ${name.padEnd(28)}${s.doc}${extra ? ` (${extra})` : ''}`);
+    rows.push([name, `${s.doc}${extra ? ` (${extra})` : ''}`]);
   }
-  lines.push(`  ${'--help'.padEnd(28)}show this help`, `  ${'--version'.padEnd(28)}print the version`, '');
+  rows.push(['--help', 'show this help'], ['--version', 'print the version']);
+  // one column for the texts, two spaces right of the longest flag
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  for (const [name, text] of rows) lines.push(`  ${name.padEnd(width)}${text}`);
+  lines.push('');
   return lines.join('\n');
 }

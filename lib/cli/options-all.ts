@@ -1,5 +1,5 @@
 // The union of every command's options, for commands that show or accept all of them.
-import { GLOBAL_OPTIONS, SCHEDULER_OPTION, uniqueOptions, type OptionSpec } from './options.js';
+import { GLOBAL_OPTIONS, SCHEDULER_OPTION, uniqueOptions, type AnyOption } from './options.js';
 import { RUN_OPTIONS } from './commands/run.js';
 
-export const ALL_OPTIONS: readonly OptionSpec[] = uniqueOptions([...GLOBAL_OPTIONS, SCHEDULER_OPTION, ...RUN_OPTIONS]);
+export const ALL_OPTIONS: readonly AnyOption[] = uniqueOptions([...GLOBAL_OPTIONS, SCHEDULER_OPTION, ...RUN_OPTIONS]);

@@ -4,49 +4,63 @@ import ipaddr from 'ipaddr.js';
 import { canonicalIp, type IpFamily } from '../net/address.js';
 import { PROXY_NAME, type ModelConfig } from '../model/build.js';
 import { checkNodePortSelector } from '../model/node.js';
-import { SCHEDULER_OPTION, type OptionSpec } from './options.js';
-import type { Settings } from './settings.js';
+import { SCHEDULER_OPTION, option, type SettingsOf } from './options.js';
 
-const cidrList = (v: unknown) => {
-  for (const c of v as string[]) if (!ipaddr.isValidCIDR(c)) throw new Error(`"${c}" is not a CIDR`);
+const cidrList = (v: readonly string[]) => {
+  for (const c of v) if (!ipaddr.isValidCIDR(c)) throw new Error(`"${c}" is not a CIDR`);
 };
 
-export const NODE_NAME_OPTION: OptionSpec = {
+export const NODE_NAME_OPTION = option({
   key: 'nodeName', flag: 'node-name', aliases: ['hostname-override'], doc: "this node's name (endpoints with this nodeName are local)",
   type: 'string', default: '', env: 'NODE_NAME', meta: 'NAME',
-};
+});
 
-export const OBJECTS_OPTION: OptionSpec = { key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml) instead of the API server', type: 'string', default: '', meta: 'FILE' };
+export const OBJECTS_OPTION = option({ key: 'objects', flag: 'objects', doc: 'YAML or JSON file of Services and EndpointSlices (kubectl get -o yaml) instead of the API server', type: 'string', default: '', meta: 'FILE' });
 
-export const NODE_IP_OPTION: OptionSpec = {
+export const NODE_IP_OPTION = option({
   key: 'nodeIp', flag: 'node-ip', doc: "this node's primary addresses (repeatable)", type: 'list', default: [], meta: 'IP',
-  check: (v) => { for (const a of v as string[]) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); },
-};
+  check: (v) => { for (const a of v) if (!canonicalIp(a)) throw new Error(`"${a}" is not an IP address`); },
+});
 
-export const MODEL_OPTIONS: readonly OptionSpec[] = [
+export const IP_FAMILIES_OPTION = option({
+  key: 'ipFamilies', flag: 'ip-families', doc: 'IP families to program', type: 'list', default: ['4', '6'], meta: '4,6',
+  check: (v) => { if (v.some((f) => f !== '4' && f !== '6') || v.length === 0) throw new Error('expected 4, 6 or 4,6'); },
+});
+
+export const EXCLUDE_CIDRS_OPTION = option({
+  key: 'excludeCidrs', flag: 'exclude-cidrs', aliases: ['ipvs-exclude-cidrs'], doc: 'virtual servers on these addresses are never changed or deleted',
+  type: 'list', default: [], check: cidrList, meta: 'CIDR',
+});
+
+export const MODEL_OPTIONS = [
   SCHEDULER_OPTION,
   NODE_NAME_OPTION,
-  { key: 'clusterCidr', flag: 'cluster-cidr', doc: 'pod CIDRs (comma-separated or repeated): ClusterIP traffic from outside them is masqueraded', type: 'list', default: [], check: cidrList, meta: 'CIDR' },
-  { key: 'masqueradeAll', flag: 'masquerade-all', doc: 'masquerade every connection to a ClusterIP', type: 'boolean', default: false },
-  {
+  option({ key: 'clusterCidr', flag: 'cluster-cidr', doc: 'pod CIDRs (comma-separated or repeated): ClusterIP traffic from outside them is masqueraded', type: 'list', default: [], check: cidrList, meta: 'CIDR' }),
+  option({ key: 'masqueradeAll', flag: 'masquerade-all', doc: 'masquerade every connection to a ClusterIP', type: 'boolean', default: false }),
+  option({
     key: 'masqueradeBit', flag: 'masquerade-bit', aliases: ['iptables-masquerade-bit'], doc: 'bit of the packet mark that flags traffic for SNAT',
-    type: 'integer', default: 14, meta: 'N', check: (v) => { if ((v as number) < 0 || (v as number) > 31) throw new Error('must be from 0 to 31'); },
-  },
-  { key: 'nodePortAddresses', flag: 'nodeport-addresses', doc: 'CIDRs (or "primary") of the node addresses that get NodePorts; empty: all', type: 'list', default: [], meta: 'CIDR', check: (v) => (v as string[]).forEach(checkNodePortSelector) },
-  { key: 'ipFamilies', flag: 'ip-families', doc: 'IP families to program', type: 'list', default: ['4', '6'], meta: '4,6', check: (v) => { if ((v as string[]).some((f) => f !== '4' && f !== '6') || (v as string[]).length === 0) throw new Error('expected 4, 6 or 4,6'); } },
-  { key: 'excludeCidrs', flag: 'exclude-cidrs', aliases: ['ipvs-exclude-cidrs'], doc: 'virtual servers on these addresses are never changed or deleted', type: 'list', default: [], check: cidrList, meta: 'CIDR' },
-];
+    type: 'integer', default: 14, meta: 'N', check: (v) => { if (v < 0 || v > 31) throw new Error('must be from 0 to 31'); },
+  }),
+  option({ key: 'nodePortAddresses', flag: 'nodeport-addresses', doc: 'CIDRs (or "primary") of the node addresses that get NodePorts; empty: all', type: 'list', default: [], meta: 'CIDR', check: (v) => v.forEach(checkNodePortSelector) }),
+  IP_FAMILIES_OPTION,
+  EXCLUDE_CIDRS_OPTION,
+] as const;
+export type ModelSettings = SettingsOf<typeof MODEL_OPTIONS>;
 
-export function modelConfigFrom(s: Settings): ModelConfig {
+/** The families of --ip-families, each once, in order. */
+export const familiesFrom = (s: SettingsOf<readonly [typeof IP_FAMILIES_OPTION]>): IpFamily[] =>
+  [...new Set(s.ipFamilies.map((f): IpFamily => (f === '4' ? 4 : 6)))].sort();
+
+export function modelConfigFrom(s: ModelSettings): ModelConfig {
   return {
-    scheduler: s.scheduler as string,
+    scheduler: s.scheduler,
     proxyName: PROXY_NAME,
-    families: [...new Set((s.ipFamilies as string[]).map((f) => Number(f) as IpFamily))].sort(),
-    nodePortAddresses: s.nodePortAddresses as string[],
-    masqueradeAll: s.masqueradeAll as boolean,
-    clusterCidrs: s.clusterCidr as string[],
-    masqueradeBit: s.masqueradeBit as number,
+    families: familiesFrom(s),
+    nodePortAddresses: s.nodePortAddresses,
+    masqueradeAll: s.masqueradeAll,
+    clusterCidrs: s.clusterCidr,
+    masqueradeBit: s.masqueradeBit,
   };
 }
 
-export const nodeNameFrom = (s: Settings): string => (s.nodeName as string) || hostname();
+export const nodeNameFrom = (s: SettingsOf<readonly [typeof NODE_NAME_OPTION]>): string => s.nodeName || hostname();

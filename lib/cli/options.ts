@@ -1,47 +1,83 @@
 // Every setting of the command line: its flag, aliases, config-file key, environment variable,
-// type and default. The convict schema and the flag parser are both derived from this table.
+// type and default. The convict schema, the flag parser and each command's typed settings are all
+// derived from these tables.
 import { parseDuration } from './duration.js';
+import { IPVS_SCHEDULERS } from '../model/scheduler.js';
 
 export type OptionType = 'string' | 'boolean' | 'integer' | 'duration' | 'list';
 
-export interface OptionSpec {
-  /** Key in the config file and in the parsed settings. */
+/** The value each option type parses to; durations are milliseconds. */
+export interface OptionValues {
+  string: string;
+  boolean: boolean;
+  integer: number;
+  duration: number;
+  list: readonly string[];
+}
+export type OptionValue = OptionValues[OptionType];
+/** A spec of any key, type and choices, as lists of specs hold them. */
+export interface AnyOption {
   readonly key: string;
-  /** Long flag without the leading dashes. */
   readonly flag: string;
   readonly aliases?: readonly string[];
   readonly doc: string;
   readonly type: OptionType;
-  readonly default: unknown;
-  /** Allowed values, for enumerations. */
+  readonly default: OptionValue;
   readonly choices?: readonly string[];
-  /** Extra check on a parsed value; throws with a message on a bad one. */
-  readonly check?: (value: unknown) => void;
+  check?(value: never): void;
+  readonly env?: string;
+  readonly meta?: string;
+}
+
+/** An option's value: one of its choices when it has them, else its type's value. */
+type ValueOf<T extends OptionType, C extends string> = [C] extends [never] ? OptionValues[T] : C;
+
+export interface OptionSpec<K extends string = string, T extends OptionType = OptionType, C extends string = never> {
+  /** Key in the config file and in the parsed settings. */
+  readonly key: K;
+  /** Long flag without the leading dashes. */
+  readonly flag: string;
+  readonly aliases?: readonly string[];
+  readonly doc: string;
+  readonly type: T;
+  readonly default: ValueOf<T, C>;
+  /** Allowed values, for enumerations. */
+  readonly choices?: readonly C[];
+  /** Extra check on a parsed value; throws with a message on a bad one. Method syntax: specs of any type share one list. */
+  check?(value: ValueOf<T, C>): void;
   readonly env?: string;
   /** Placeholder in --help. */
   readonly meta?: string;
 }
 
-export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh'] as const;
-export type Scheduler = (typeof IPVS_SCHEDULERS)[number];
+/** A spec, with its key, type and choices kept as literal types so that settings can be typed from it. */
+export function option<const K extends string, T extends OptionType, const C extends string = never>(
+  spec: Omit<OptionSpec<K, T, C>, 'default' | 'check'> & { readonly default: NoInfer<ValueOf<T, C>>; check?(value: NoInfer<ValueOf<T, C>>): void },
+): OptionSpec<K, T, C> {
+  return spec;
+}
+
+/** The settings a list of specs gives: one typed, read-only field per key. */
+export type SettingsOf<S extends readonly AnyOption[]> = { readonly [O in S[number] as O['key']]: O['default'] };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 /** Options every command accepts. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { key: 'config', flag: 'config', doc: 'configuration file (YAML or JSON); flags and environment override it', type: 'string', default: '', env: 'IPVS_PROXY_CONFIG', meta: 'FILE' },
-  { key: 'logLevel', flag: 'log-level', doc: 'log level', type: 'string', default: 'info', choices: LOG_LEVELS, env: 'IPVS_PROXY_LOG_LEVEL', meta: 'LEVEL' },
-];
+export const GLOBAL_OPTIONS = [
+  option({ key: 'config', flag: 'config', doc: 'configuration file (YAML or JSON); flags and environment override it', type: 'string', default: '', env: 'IPVS_PROXY_CONFIG', meta: 'FILE' }),
+  option({ key: 'logLevel', flag: 'log-level', doc: 'log level', type: 'string', default: 'info', choices: LOG_LEVELS, env: 'IPVS_PROXY_LOG_LEVEL', meta: 'LEVEL' }),
+] as const;
+export type GlobalSettings = SettingsOf<typeof GLOBAL_OPTIONS>;
 
-export const SCHEDULER_OPTION: OptionSpec = {
+export const SCHEDULER_OPTION = option({
   key: 'scheduler', flag: 'scheduler', aliases: ['ipvs-scheduler'], doc: 'IPVS scheduler for virtual servers',
   type: 'string', default: 'rr', choices: IPVS_SCHEDULERS, env: 'IPVS_PROXY_SCHEDULER', meta: 'NAME',
-};
+});
 
 /** Parse one textual value (flag or environment) into the option's type. */
-export function parseOptionValue(spec: OptionSpec, raw: string | boolean | number | readonly unknown[]): unknown {
+export function parseOptionValue(spec: AnyOption, raw: string | boolean | number | readonly unknown[]): OptionValue {
   const where = `--${spec.flag}`;
-  let value: unknown;
+  let value: OptionValue;
   switch (spec.type) {
     case 'boolean': {
       if (typeof raw === 'boolean') { value = raw; break; }
@@ -77,19 +113,19 @@ export function parseOptionValue(spec: OptionSpec, raw: string | boolean | numbe
 }
 
 /** The option's own constraints (choices, check) on an already typed value. */
-export function checkOptionValue(spec: OptionSpec, value: unknown): void {
-  if (spec.choices && !spec.choices.includes(value as string)) {
+export function checkOptionValue(spec: AnyOption, value: unknown): void {
+  if (spec.choices && !spec.choices.includes(value as never)) {
     throw new Error(`--${spec.flag}: "${String(value)}" is not one of ${spec.choices.join(', ')}`);
   }
   try {
-    spec.check?.(value);
+    spec.check?.(value as never);
   } catch (e) {
     throw new Error(`--${spec.flag}: ${(e as Error).message}`);
   }
 }
 
 /** The first spec of each key, in order. */
-export function uniqueOptions(specs: readonly OptionSpec[]): OptionSpec[] {
+export function uniqueOptions(specs: readonly AnyOption[]): AnyOption[] {
   const seen = new Set<string>();
   return specs.filter((s) => (seen.has(s.key) ? false : (seen.add(s.key), true)));
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import YAML from 'yaml';
-import { checkOptionValue, parseOptionValue, type OptionSpec, type OptionType } from './options.js';
+import { checkOptionValue, parseOptionValue, type AnyOption, type OptionType, type OptionValue, type SettingsOf } from './options.js';
 import { UsageError } from './args.js';
 import { parseDuration } from './duration.js';
 import { isKubeProxyConfiguration, translateKubeProxyConfig } from './kube-proxy-config.js';
@@ -14,8 +14,6 @@ interface LooseConfig {
   validate(opts: { allowed: 'strict' | 'warn' }): void;
 }
 
-export type Settings = Readonly<Record<string, unknown>>;
-
 // One convict format per option type: coerce turns environment strings into typed values
 // (convict's own Boolean coercion reads "0" as true), validate checks file values.
 const TYPE_CHECKS: Readonly<Record<OptionType, (v: unknown) => boolean>> = {
@@ -25,7 +23,7 @@ const TYPE_CHECKS: Readonly<Record<OptionType, (v: unknown) => boolean>> = {
   duration: (v) => typeof v === 'number' && v >= 0,
   list: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
 };
-const COERCE_SPEC = (type: OptionType): OptionSpec => ({ key: type, flag: type, doc: '', type, default: undefined });
+const COERCE_SPEC = (type: OptionType): AnyOption => ({ key: type, flag: type, doc: '', type, default: '' });
 for (const type of Object.keys(TYPE_CHECKS) as OptionType[]) {
   convict.addFormat({
     name: `ipvs-proxy-${type}`,
@@ -36,17 +34,18 @@ for (const type of Object.keys(TYPE_CHECKS) as OptionType[]) {
   });
 }
 
-export interface LoadedSettings {
-  readonly settings: Settings;
+export interface LoadedSettings<S extends readonly AnyOption[]> {
+  readonly settings: SettingsOf<S>;
   /** fields of the configuration file that were ignored, to be logged */
   readonly warnings: readonly string[];
 }
 
-export function loadSettings(
-  specs: readonly OptionSpec[],
+/** The settings of these specs, each value parsed and checked against its own spec. */
+export function loadSettings<const S extends readonly AnyOption[]>(
+  specs: S,
   flags: ReadonlyMap<string, string | boolean | string[]>,
   env: NodeJS.ProcessEnv,
-): LoadedSettings {
+): LoadedSettings<S> {
   const schema: Record<string, convict.SchemaObj> = {};
   for (const s of specs) {
     schema[s.key] = { doc: s.doc, format: `ipvs-proxy-${s.type}`, default: s.default as never, ...(s.env ? { env: s.env } : {}) };
@@ -64,13 +63,14 @@ export function loadSettings(
     }
     for (const [key, raw] of flags) conf.set(key, parseOptionValue(bySpec.get(key)!, raw));
     conf.validate({ allowed: 'strict' });
-    const out: Record<string, unknown> = {};
+    const out: Record<string, OptionValue> = {};
     for (const s of specs) {
-      const v = conf.get(s.key);
+      const v = conf.get(s.key) as OptionValue; // convict checked it with the spec type's format
       if (!flags.has(s.key)) checkOptionValue(s, v); // choices and checks, for file and env values too
       out[s.key] = v;
     }
-    return { settings: Object.freeze(out), warnings };
+    // The one place settings get their types: every value was checked against its own spec above.
+    return { settings: Object.freeze(out) as SettingsOf<S>, warnings };
   } catch (e) {
     throw new UsageError(file ? `${(e as Error).message} (configuration file ${file})` : (e as Error).message);
   }
@@ -85,7 +85,7 @@ export function setKnownConfigKeys(keys: Iterable<string>): void { knownKeys = n
  * (keys as in `show-config`; durations like "30s") or a kube-proxy KubeProxyConfiguration.
  * Keys of other commands are left out; unknown keys are errors.
  */
-function readConfigFile(file: string, bySpec: ReadonlyMap<string, OptionSpec>): { values: Record<string, unknown>; warnings: string[] } {
+function readConfigFile(file: string, bySpec: ReadonlyMap<string, AnyOption>): { values: Record<string, unknown>; warnings: string[] } {
   const text = readFileSync(file, 'utf8'); // the OS error (ENOENT, EACCES) as is
   let doc: unknown;
   try {

@@ -1,8 +1,11 @@
 // The IPVS scheduler of a Service: --scheduler, overridden per Service by an annotation (ours, or
 // kube-router's, which IPVS users already know). A bad annotation is a warning and the default
 // applies: a typo must not take a Service down.
-import { IPVS_SCHEDULERS } from '../cli/options.js';
 import { SvcFlags } from '../kernel/ipvs/types.js';
+
+/** The schedulers of Linux IPVS (ip_vs_*.ko) a Service may ask for. */
+export const IPVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh'] as const;
+export type Scheduler = (typeof IPVS_SCHEDULERS)[number];
 
 export interface SchedulerChoice {
   readonly name: string;
@@ -44,11 +47,11 @@ export function schedulerOf(annotations: Readonly<Record<string, string>>, fallb
   return choice(name, name === 'mh' ? SvcFlags.SCHED2 : 0);
 }
 
-// One shared object per choice: every Service keeps one, and almost all keep the same.
-const choices = new Map<string, SchedulerChoice>();
+// One shared, frozen object per choice: every Service keeps one, and almost all keep the same.
+const ALL_FLAGS = SvcFlags.SCHED1 | SvcFlags.SCHED2 | SvcFlags.SCHED3;
+const CHOICES: ReadonlyMap<string, SchedulerChoice> = new Map(IPVS_SCHEDULERS.flatMap((name) =>
+  Array.from({ length: ALL_FLAGS + 1 }, (_, flags) => flags).filter((f) => (f & ~ALL_FLAGS) === 0)
+    .map((flags) => [`${name}/${flags}`, Object.freeze({ name, flags })] as const)));
 function choice(name: string, flags: number): SchedulerChoice {
-  const key = `${name}/${flags}`;
-  let c = choices.get(key);
-  if (!c) choices.set(key, (c = Object.freeze({ name, flags })));
-  return c;
+  return CHOICES.get(`${name}/${flags}`) ?? Object.freeze({ name, flags });
 }

@@ -1,26 +1,23 @@
 // `ipvs-proxy cleanup` (kube-proxy's --cleanup): remove the state of Kubernetes service proxying
 // from this node and exit. --dry-run prints what would be removed.
-import type { Command, CommandContext } from '../command.js';
-import type { OptionSpec } from '../options.js';
-import { MODEL_OPTIONS } from '../options-model.js';
-import type { IpFamily } from '../../net/address.js';
+import { command, type CommandContext, type CommandSettings } from '../command.js';
+import { option } from '../options.js';
+import { EXCLUDE_CIDRS_OPTION, IP_FAMILIES_OPTION, familiesFrom } from '../options-model.js';
 import { applyCleanup, describeCleanup, planCleanup } from '../../cleanup/cleanup.js';
 import { openKernelOrLog } from '../../sync/open-kernel.js';
 
-const pick = (key: string) => MODEL_OPTIONS.find((o) => o.key === key)!;
+export const CLEANUP_OPTIONS = [
+  option({ key: 'dryRun', flag: 'dry-run', doc: 'print what would be removed, remove nothing', type: 'boolean', default: false }),
+  EXCLUDE_CIDRS_OPTION,
+  IP_FAMILIES_OPTION,
+] as const;
 
-export const CLEANUP_OPTIONS: readonly OptionSpec[] = [
-  { key: 'dryRun', flag: 'dry-run', doc: 'print what would be removed, remove nothing', type: 'boolean', default: false },
-  pick('excludeCidrs'),
-  pick('ipFamilies'),
-];
-
-export async function runCleanup({ settings, stdout, log }: CommandContext): Promise<number> {
+/** Also run by `run --cleanup`, whose settings hold these. */
+export async function runCleanup({ settings, stdout, log }: CommandContext<CommandSettings<typeof CLEANUP_OPTIONS>>): Promise<number> {
   const kernel = await openKernelOrLog(log);
   if (!kernel) return 1;
   try {
-    const families = [...new Set((settings.ipFamilies as string[]).map((f) => Number(f) as IpFamily))];
-    const plan = await planCleanup(kernel, families, settings.excludeCidrs as string[]);
+    const plan = await planCleanup(kernel, familiesFrom(settings), settings.excludeCidrs);
     const lines = describeCleanup(plan);
     const kept = plan.kept.length ? `; ${plan.kept.length} virtual server(s) not attributable to Kubernetes left alone` : '';
     if (settings.dryRun) {
@@ -37,9 +34,9 @@ export async function runCleanup({ settings, stdout, log }: CommandContext): Pro
   }
 }
 
-export const cleanupCommand: Command = {
+export const cleanupCommand = command({
   name: 'cleanup',
   summary: 'remove the IPVS, ipset, iptables and kube-ipvs0 state of service proxying from this node, then exit',
   options: CLEANUP_OPTIONS,
   run: runCleanup,
-};
+});

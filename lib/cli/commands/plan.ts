@@ -1,7 +1,7 @@
 // `ipvs-proxy plan`: the kernel state a set of Services and EndpointSlices gives on this node, in
 // the text of the kernel's own tools, so it can be diffed against `ipvsadm -Sn`, `ipset save`
 // and `iptables-save`. Pure: reads the file, touches nothing.
-import type { Command } from '../command.js';
+import { command } from '../command.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
 import { buildDesiredState } from '../../model/build.js';
 import type { DesiredState, Problem } from '../../model/desired-state.js';
@@ -12,25 +12,25 @@ import { restoreInput } from '../../kernel/iptables/skeleton.js';
 import type { LocalAddress } from '../../kernel/links/types.js';
 import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
 import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';
-import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
-import type { OptionSpec } from '../options.js';
-import type { Settings } from '../settings.js';
+import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom, type ModelSettings } from '../options-model.js';
+import { option, type SettingsOf } from '../options.js';
 
 export const FORMATS = ['ipvsadm', 'ipset', 'iptables', 'ip6tables', 'json'] as const;
 
-const PLAN_OPTIONS: readonly OptionSpec[] = [
+const PLAN_NODE_IP_OPTION = option({ ...NODE_IP_OPTION, doc: "this node's addresses (repeatable); default: every address of this host" });
+const PLAN_OPTIONS = [
   OBJECTS_OPTION,
-  { ...NODE_IP_OPTION, doc: "this node's addresses (repeatable); default: every address of this host" },
-  { key: 'format', flag: 'format', doc: 'what to print', type: 'string', default: 'ipvsadm', choices: FORMATS, meta: 'FORMAT' },
+  PLAN_NODE_IP_OPTION,
+  option({ key: 'format', flag: 'format', doc: 'what to print', type: 'string', default: 'ipvsadm', choices: FORMATS, meta: 'FORMAT' }),
   ...MODEL_OPTIONS,
-];
+] as const;
 
-export const planCommand: Command = {
+export const planCommand = command({
   name: 'plan',
   summary: 'print the IPVS, ipset or iptables state the given objects would give on this node (a dry run)',
   options: PLAN_OPTIONS,
   run: async ({ settings, stdout, stderr }) => {
-    const file = settings.objects as string;
+    const file = settings.objects;
     if (!file) { stderr.write('ipvs-proxy plan: --objects FILE is required\n'); return 2; }
     let objects;
     try {
@@ -43,18 +43,18 @@ export const planCommand: Command = {
     for (const i of objects.ignored) stderr.write(`ignored ${i}: not a Service or EndpointSlice\n`);
     const desired = buildDesiredState(objects, await planNode(settings), modelConfigFrom(settings));
     for (const p of desired.problems) stderr.write(`${problemLine(p)}\n`);
-    stdout.write(render(desired, settings.format as (typeof FORMATS)[number]));
+    stdout.write(render(desired, settings.format));
     return 0;
   },
-};
+});
 
 export function problemLine(p: Problem): string {
   return `${p.skipped ? 'skipped' : 'warning'} ${p.kind} ${p.namespace}/${p.name}: ${p.reason}`;
 }
 
 /** The node: --node-ip if given, else every address of the host, read as the running proxy reads them. */
-async function planNode(s: Settings): Promise<NodeFacts> {
-  const given = (s.nodeIp as string[]).map((a) => canonicalIp(a)!);
+async function planNode(s: ModelSettings & SettingsOf<readonly [typeof PLAN_NODE_IP_OPTION]>): Promise<NodeFacts> {
+  const given = s.nodeIp.map((a) => canonicalIp(a)!);
   let addresses: LocalAddress[];
   if (given.length > 0) {
     addresses = given.map((address) => ({ address, family: ipFamily(address), prefixLength: ipFamily(address) === 4 ? 32 : 128, link: 'node' }));

@@ -3,13 +3,13 @@
 // and leaves the kernel state in place, so traffic keeps flowing across restarts.
 import { availableParallelism, release } from 'node:os';
 import type { Server } from 'node:http';
-import type { Command } from '../command.js';
-import type { OptionSpec } from '../options.js';
+import { command } from '../command.js';
+import { option } from '../options.js';
 import { MODEL_OPTIONS, NODE_IP_OPTION, OBJECTS_OPTION, modelConfigFrom, nodeNameFrom } from '../options-model.js';
 import { canonicalIp } from '../../net/address.js';
 import { openKernelOrLog } from '../../sync/open-kernel.js';
 import { runCleanup } from './cleanup.js';
-import { ProcSysctls, desiredSysctls, ensureSysctls, type RunEstimation } from '../../kernel/sysctl/sysctls.js';
+import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../kernel/sysctl/sysctls.js';
 import { FileSource } from '../../sources/file-source.js';
 import type { Source } from '../../sources/source.js';
 import { HealthState, healthHandler, metricsHandler } from '../../runner/health.js';
@@ -19,39 +19,39 @@ import { Proxy } from '../../runner/proxy.js';
 import { ServiceHealthServers } from '../../runner/service-health.js';
 import { VERSION } from '../../version.js';
 
-const secs = (ms: unknown) => Math.round((ms as number) / 1000);
-const bindCheck = (v: unknown) => { if (v !== '') parseBindAddress(v as string); };
+const secs = (ms: number) => Math.round(ms / 1000);
+const bindCheck = (v: string) => { if (v !== '') parseBindAddress(v); };
 
-export const RUN_OPTIONS: readonly OptionSpec[] = [
+export const RUN_OPTIONS = [
   OBJECTS_OPTION,
-  { key: 'kubeconfig', flag: 'kubeconfig', doc: "kubeconfig file, e.g. kubeadm's kube-proxy kubeconfig.conf (default: --master with the pod's service-account credentials)", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' },
-  { key: 'master', flag: 'master', doc: "the control-plane endpoint (https://HOST:PORT), reached without Service routing; used with the pod's service-account token and CA, or in place of the kubeconfig's server. Without it the proxy uses the kubernetes Service's ClusterIP, which a node that just booted cannot reach", type: 'string', default: '', env: 'IPVS_PROXY_MASTER', meta: 'URL' },
+  option({ key: 'kubeconfig', flag: 'kubeconfig', doc: "kubeconfig file, e.g. kubeadm's kube-proxy kubeconfig.conf (default: --master with the pod's service-account credentials)", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' }),
+  option({ key: 'master', flag: 'master', doc: "the control-plane endpoint (https://HOST:PORT), reached without Service routing; used with the pod's service-account token and CA, or in place of the kubeconfig's server. Without it the proxy uses the kubernetes Service's ClusterIP, which a node that just booted cannot reach", type: 'string', default: '', env: 'IPVS_PROXY_MASTER', meta: 'URL' }),
   NODE_IP_OPTION,
-  { key: 'minSyncPeriod', flag: 'min-sync-period', aliases: ['ipvs-min-sync-period'], doc: 'changes are applied at most this often', type: 'duration', default: 1000, meta: 'DURATION' },
-  { key: 'syncPeriod', flag: 'sync-period', aliases: ['ipvs-sync-period'], doc: 'full resync interval (repairs changes made behind our back)', type: 'duration', default: 30_000, meta: 'DURATION',
-    check: (v) => { if ((v as number) < 1000) throw new Error('must be at least 1s'); } },
-  { key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' },
-  { key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' },
-  { key: 'gracefulTerminationTimeout', flag: 'graceful-termination-timeout', doc: 'how long a TCP endpoint that vanished without a terminating phase may drain its open connections at weight 0',
-    type: 'duration', default: 15 * 60_000, meta: 'DURATION' },
-  { key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false },
-  { key: 'ipvsRunEstimation', flag: 'ipvs-run-estimation', doc: 'IPVS rate estimation (net.ipv4.vs.run_estimation): "off" stops kernels before 6.2 from walking every virtual and real server every 2 s with IPVS updates blocked (up to ~200 ms at 30,000 Services); only the rates of ipvsadm --rate are lost. "keep": leave as is',
-    type: 'string', default: 'keep', choices: ['keep', 'on', 'off'], meta: 'keep|on|off' },
-  { key: 'ipvsTcpTimeout', flag: 'ipvs-tcp-timeout', doc: 'IPVS timeout of idle TCP connections (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
-  { key: 'ipvsTcpFinTimeout', flag: 'ipvs-tcpfin-timeout', doc: 'IPVS timeout of TCP connections after FIN (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
-  { key: 'ipvsUdpTimeout', flag: 'ipvs-udp-timeout', doc: 'IPVS timeout of UDP flows (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' },
-  { key: 'conntrackMaxPerCore', flag: 'conntrack-max-per-core', doc: 'conntrack entries per CPU (0: leave nf_conntrack_max as is)', type: 'integer', default: 32768, meta: 'N' },
-  { key: 'conntrackMin', flag: 'conntrack-min', doc: 'at least this many conntrack entries', type: 'integer', default: 131072, meta: 'N' },
-  { key: 'conntrackTcpEstablishedTimeout', flag: 'conntrack-tcp-timeout-established', doc: 'conntrack timeout of idle established TCP (0: leave as is)', type: 'duration', default: 86_400_000, meta: 'DURATION' },
-  { key: 'conntrackTcpCloseWaitTimeout', flag: 'conntrack-tcp-timeout-close-wait', doc: 'conntrack timeout of TCP in CLOSE_WAIT (0: leave as is)', type: 'duration', default: 3_600_000, meta: 'DURATION' },
-  { key: 'proxyMode', flag: 'proxy-mode', doc: "accepted for kube-proxy's command line; only ipvs", type: 'string', default: 'ipvs', choices: ['ipvs'], meta: 'MODE' },
-  { key: 'cleanup', flag: 'cleanup', doc: "remove the node's service-proxy state and exit (kube-proxy's --cleanup; same as the cleanup command)", type: 'boolean', default: false },
-  { key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false },
+  option({ key: 'minSyncPeriod', flag: 'min-sync-period', aliases: ['ipvs-min-sync-period'], doc: 'changes are applied at most this often', type: 'duration', default: 1000, meta: 'DURATION' }),
+  option({ key: 'syncPeriod', flag: 'sync-period', aliases: ['ipvs-sync-period'], doc: 'full resync interval (repairs changes made behind our back)', type: 'duration', default: 30_000, meta: 'DURATION',
+    check: (v) => { if (v < 1000) throw new Error('must be at least 1s'); } }),
+  option({ key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' }),
+  option({ key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' }),
+  option({ key: 'gracefulTerminationTimeout', flag: 'graceful-termination-timeout', doc: 'how long a TCP endpoint that vanished without a terminating phase may drain its open connections at weight 0',
+    type: 'duration', default: 15 * 60_000, meta: 'DURATION' }),
+  option({ key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false }),
+  option({ key: 'ipvsRunEstimation', flag: 'ipvs-run-estimation', doc: 'IPVS rate estimation (net.ipv4.vs.run_estimation): "off" stops kernels before 6.2 from walking every virtual and real server every 2 s with IPVS updates blocked (up to ~200 ms at 30,000 Services); only the rates of ipvsadm --rate are lost. "keep": leave as is',
+    type: 'string', default: 'keep', choices: ['keep', 'on', 'off'], meta: 'keep|on|off' }),
+  option({ key: 'ipvsTcpTimeout', flag: 'ipvs-tcp-timeout', doc: 'IPVS timeout of idle TCP connections (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' }),
+  option({ key: 'ipvsTcpFinTimeout', flag: 'ipvs-tcpfin-timeout', doc: 'IPVS timeout of TCP connections after FIN (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' }),
+  option({ key: 'ipvsUdpTimeout', flag: 'ipvs-udp-timeout', doc: 'IPVS timeout of UDP flows (0: leave as is)', type: 'duration', default: 0, meta: 'DURATION' }),
+  option({ key: 'conntrackMaxPerCore', flag: 'conntrack-max-per-core', doc: 'conntrack entries per CPU (0: leave nf_conntrack_max as is)', type: 'integer', default: 32768, meta: 'N' }),
+  option({ key: 'conntrackMin', flag: 'conntrack-min', doc: 'at least this many conntrack entries', type: 'integer', default: 131072, meta: 'N' }),
+  option({ key: 'conntrackTcpEstablishedTimeout', flag: 'conntrack-tcp-timeout-established', doc: 'conntrack timeout of idle established TCP (0: leave as is)', type: 'duration', default: 86_400_000, meta: 'DURATION' }),
+  option({ key: 'conntrackTcpCloseWaitTimeout', flag: 'conntrack-tcp-timeout-close-wait', doc: 'conntrack timeout of TCP in CLOSE_WAIT (0: leave as is)', type: 'duration', default: 3_600_000, meta: 'DURATION' }),
+  option({ key: 'proxyMode', flag: 'proxy-mode', doc: "accepted for kube-proxy's command line; only ipvs", type: 'string', default: 'ipvs', choices: ['ipvs'], meta: 'MODE' }),
+  option({ key: 'cleanup', flag: 'cleanup', doc: "remove the node's service-proxy state and exit (kube-proxy's --cleanup; same as the cleanup command)", type: 'boolean', default: false }),
+  option({ key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false }),
   ...MODEL_OPTIONS,
-  { key: 'dryRun', flag: 'dry-run', doc: 'with --cleanup: print what would be removed', type: 'boolean', default: false },
-];
+  option({ key: 'dryRun', flag: 'dry-run', doc: 'with --cleanup: print what would be removed', type: 'boolean', default: false }),
+] as const;
 
-export const runCommand: Command = {
+export const runCommand = command({
   name: 'run',
   summary: 'run the proxy (the default command)',
   options: RUN_OPTIONS,
@@ -59,22 +59,22 @@ export const runCommand: Command = {
     const { settings, log } = ctx;
     if (settings.cleanup) return runCleanup(ctx);
     const nodeName = nodeNameFrom(settings);
-    const once = settings.once as boolean;
-    const syncPeriodMs = settings.syncPeriod as number;
-    log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects as string}` : 'API server' }, 'ipvs-proxy starting');
+    const once = settings.once;
+    const syncPeriodMs = settings.syncPeriod;
+    log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects}` : 'API server' }, 'ipvs-proxy starting');
 
     const kernel = await openKernelOrLog(log);
     if (!kernel) return 1;
     const { ipvs } = kernel;
     log.info({ backend: kernel.iptables.backend }, 'iptables backend');
     try {
-      const perCore = settings.conntrackMaxPerCore as number;
+      const perCore = settings.conntrackMaxPerCore;
       await ensureSysctls(new ProcSysctls(), desiredSysctls({
-        strictArp: settings.strictArp as boolean, kernelRelease: release(), runEstimation: settings.ipvsRunEstimation as RunEstimation,
+        strictArp: settings.strictArp, kernelRelease: release(), runEstimation: settings.ipvsRunEstimation,
         conntrack: {
-          max: perCore > 0 ? Math.max(perCore * availableParallelism(), settings.conntrackMin as number) : 0,
-          tcpEstablishedSeconds: Math.round((settings.conntrackTcpEstablishedTimeout as number) / 1000),
-          tcpCloseWaitSeconds: Math.round((settings.conntrackTcpCloseWaitTimeout as number) / 1000),
+          max: perCore > 0 ? Math.max(perCore * availableParallelism(), settings.conntrackMin) : 0,
+          tcpEstablishedSeconds: secs(settings.conntrackTcpEstablishedTimeout),
+          tcpCloseWaitSeconds: secs(settings.conntrackTcpCloseWaitTimeout),
         },
       }), log);
     } catch (e) {
@@ -93,11 +93,11 @@ export const runCommand: Command = {
 
     let source: Source;
     try {
-      if (settings.objects) source = new FileSource(settings.objects as string, log);
+      if (settings.objects) source = new FileSource(settings.objects, log);
       else {
         // Loaded only when needed: the API client is large and slow to load.
         const [{ KubeSource }, { apiEndpoint }] = await Promise.all([import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js')]);
-        const api = apiEndpoint({ kubeconfig: settings.kubeconfig as string, master: settings.master as string });
+        const api = apiEndpoint({ kubeconfig: settings.kubeconfig, master: settings.master });
         log.info({ apiServer: api.server, from: api.origin }, 'API server');
         if (api.origin === 'in-cluster') log.warn({ apiServer: api.server, fix: api.fix }, 'the API server is reached through Service routing');
         source = new KubeSource(api, nodeName, log);
@@ -111,13 +111,13 @@ export const runCommand: Command = {
     const health = new HealthState(syncPeriodMs, Date.now, () => source.problem?.());
     const proxy = new Proxy({
       source, kernel, nodeName, metrics, health, log,
-      primaryAddresses: (settings.nodeIp as string[]).map((a) => canonicalIp(a)!),
+      primaryAddresses: settings.nodeIp.map((a) => canonicalIp(a)!),
       config: modelConfigFrom(settings),
-      planOptions: { excludeCidrs: settings.excludeCidrs as string[] },
-      minSyncPeriodMs: settings.minSyncPeriod as number,
+      planOptions: { excludeCidrs: settings.excludeCidrs },
+      minSyncPeriodMs: settings.minSyncPeriod,
       syncPeriodMs,
       serviceHealth: once ? undefined : new ServiceHealthServers(log),
-      gracefulTerminationMs: settings.gracefulTerminationTimeout as number,
+      gracefulTerminationMs: settings.gracefulTerminationTimeout,
     });
     const close = () => kernel.close();
 
@@ -132,8 +132,8 @@ export const runCommand: Command = {
 
     const servers: Server[] = [];
     try {
-      if (settings.healthzBindAddress) servers.push(await listen(parseBindAddress(settings.healthzBindAddress as string), healthHandler(health)));
-      if (settings.metricsBindAddress) servers.push(await listen(parseBindAddress(settings.metricsBindAddress as string), metricsHandler(metrics)));
+      if (settings.healthzBindAddress) servers.push(await listen(parseBindAddress(settings.healthzBindAddress), healthHandler(health)));
+      if (settings.metricsBindAddress) servers.push(await listen(parseBindAddress(settings.metricsBindAddress), metricsHandler(metrics)));
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'cannot listen for health or metrics');
       for (const s of servers) await closeServer(s);
@@ -156,4 +156,4 @@ export const runCommand: Command = {
     close();
     return 0;
   },
-};
+});
