@@ -78,10 +78,5 @@ export function buildAddScript(desired: readonly SetState[], observed: ReadonlyM
   return { script: lines.length ? `${lines.join('\n')}\n` : '', after };
 }
 
-/** Destroy sets (e.g. cleanup); the caller removes the iptables rules that use them first. */
-export function buildDestroyScript(names: readonly string[], observed: ReadonlyMap<string, SetState>): string {
-  return names.filter((n) => observed.has(n)).map((n) => `destroy ${n}\n`).join('');
-}
-
 const compatible = (a: SetSpec, b: SetSpec) => a.type === b.type && a.family === b.family;
 const sorted = (s: ReadonlySet<string>) => [...s].sort();
