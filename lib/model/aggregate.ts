@@ -46,8 +46,8 @@ export class DesiredAggregate {
   private readonly shares = new Map<string, Share>();
   /**
    * vsKey -> the Services' virtual servers claiming it, in Service name order: the first is
-   * programmed. Nearly always one, kept as itself (an array each was 56 bytes x 41,700 at 30,000
-   * Services); an array only while two ports claim one key.
+   * programmed. Nearly always one, kept as itself (an array per key costs memory at scale); an
+   * array only while two ports claim one key.
    */
   private readonly claims = new Map<string, DesiredVirtualServer | readonly DesiredVirtualServer[]>();
   private readonly members = new Map<string, Map<string, number>>();

@@ -1,8 +1,7 @@
 // The real servers of one virtual server as a full read of the kernel's table finds them, packed
-// into one string until a sync looks at them. A full resync at 30,000 Services reads ~417,000
-// real servers at once; as objects (with their address strings) they held 81 MB of heap until
-// the plan was made, packed ~15 MB (measured in-process). Each entry is "rsKey forward weight
-// active inactive" ('m' masq, 'l' local, 't' tunnel, 'r' route, 'b' bypass), entries are
+// into one string until a sync looks at them: a full resync reads every real server of the node at
+// once, and as objects they would take several times the memory. Each entry is "rsKey forward
+// weight active inactive" ('m' masq, 'l' local, 't' tunnel, 'r' route, 'b' bypass), entries are
 // separated by ','.
 import type { ForwardMethod, RealServerStatus } from './types.js';
 

@@ -54,11 +54,8 @@ export function desiredSysctls(o: SysctlOptions): DesiredSysctl[] {
   if (ct?.max) out.push({ path: 'net/netfilter/nf_conntrack_max', value: String(ct.max), why: 'conntrack table size (conntrack.maxPerCore × CPUs, at least conntrack.min)', onlyRaise: true });
   if (ct?.tcpEstablishedSeconds) out.push({ path: 'net/netfilter/nf_conntrack_tcp_timeout_established', value: String(ct.tcpEstablishedSeconds), why: 'conntrack.tcpEstablishedTimeout' });
   if (ct?.tcpCloseWaitSeconds) out.push({ path: 'net/netfilter/nf_conntrack_tcp_timeout_close_wait', value: String(ct.tcpCloseWaitSeconds), why: 'conntrack.tcpCloseWaitTimeout' });
-  // Before 6.2 the kernel walks every virtual and real server's rate estimator every 2 s in one
-  // timer, holding the lock that adding a real server takes: at 30,000 Services (~460,000
-  // estimators) IPVS updates stalled for up to ~200 ms (measured in the VM, kernel 6.1; the
-  // kernel commit that added the parameter, in 5.16, reports 200 ms at 50,000 Services). Off
-  // loses only the rates (ipvsadm --rate); the counters go on.
+  // Before 6.2 the rate estimator holds, every 2 s, the lock that adding a real server takes, which
+  // stalls IPVS updates at scale; off loses only the rates (ipvsadm --rate), not the counters.
   if (o.runEstimation === 'on' || o.runEstimation === 'off') {
     out.push({ path: RUN_ESTIMATION, value: o.runEstimation === 'on' ? '1' : '0', why: `--ipvs-run-estimation=${o.runEstimation}`, ifPresent: true });
   }
