@@ -1,5 +1,5 @@
-// Running the netfilter tools (ipset, iptables-restore…) with text on stdin. Tests pass a runner
-// that prefixes `ip netns exec NS` to work in a fresh network namespace.
+// Running the netfilter tools (ipset, iptables-restore…) with text on stdin. The runner is a
+// parameter so that tests can run the tools in a fresh network namespace.
 import { spawn } from 'node:child_process';
 
 export interface ToolResult { readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -17,7 +17,3 @@ export const runTool: ToolRunner = (cmd, args, stdin) =>
     child.stdin.on('error', () => undefined); // the tool may exit before reading everything
     child.stdin.end(stdin ?? '');
   });
-
-/** A runner that runs every tool inside a network namespace. */
-export const inNamespace = (ns: string, base: ToolRunner = runTool): ToolRunner =>
-  (cmd, args, stdin) => base('ip', ['netns', 'exec', ns, cmd, ...args], stdin);

@@ -1,8 +1,8 @@
 // A whole fake kernel (IPVS, links, ipsets, iptables) with the node of spec/helpers/objects.ts.
-import { FakeIpvs } from '../../lib/kernel/ipvs/fake-ipvs.js';
-import { FakeLinks } from '../../lib/kernel/links/fake-links.js';
-import { FakeIpsets } from '../../lib/kernel/ipset/fake-ipsets.js';
-import { FakeIptables } from '../../lib/kernel/iptables/fake-iptables.js';
+import { FakeIpvs } from '../fakes/fake-ipvs.js';
+import { FakeLinks } from '../fakes/fake-links.js';
+import { FakeIpsets } from '../fakes/fake-ipsets.js';
+import { FakeIptables } from '../fakes/fake-iptables.js';
 import type { Kernel } from '../../lib/sync/kernel.js';
 import { createLogger } from '../../lib/log.js';
 import { PassThrough } from 'node:stream';

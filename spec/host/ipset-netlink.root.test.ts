@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
 import { parseIpsetSave, formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
 import type { Ipsets, SetState, SetType } from '../../lib/kernel/ipset/types.js';
-import { inNamespace, runTool } from '../../lib/kernel/tool.js';
+import { runTool } from '../../lib/kernel/tool.js';
+import { inNamespace } from '../helpers/in-namespace.js';
 import { ipsetConformance, state, sync } from '../helpers/ipset-conformance.js';
 import { withNetns } from '../helpers/netns.js';
 

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
 import { parseIpsetSave, formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
-import { inNamespace, runTool } from '../../lib/kernel/tool.js';
+import { runTool } from '../../lib/kernel/tool.js';
+import { inNamespace } from '../helpers/in-namespace.js';
 import { ipsetConformance, state, sync } from '../helpers/ipset-conformance.js';
 import { withNetns } from '../helpers/netns.js';
 

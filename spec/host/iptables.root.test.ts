@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
-import { inNamespace } from '../../lib/kernel/tool.js';
+import { inNamespace } from '../helpers/in-namespace.js';
 import { iptablesConformance } from '../helpers/iptables-conformance.js';
 import { withNetns } from '../helpers/netns.js';
 import { createKubeSets } from '../helpers/kernel-assert.js';

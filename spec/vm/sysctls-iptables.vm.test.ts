@@ -7,7 +7,7 @@ import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
 import { inSaveOrder, ownedRulesOf, skeletonRules } from '../../lib/kernel/iptables/skeleton.js';
 import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
-import { inNamespace } from '../../lib/kernel/tool.js';
+import { inNamespace } from '../helpers/in-namespace.js';
 import { createLogger } from '../../lib/log.js';
 import { run } from '../helpers/exec.js';
 import { withNetns } from '../helpers/netns.js';

@@ -36,13 +36,3 @@ export class ConntrackCli implements Conntrack {
     return 0;
   }
 }
-
-/** Flows in memory, for unit tests: each as the filter fields it has. */
-export class FakeConntrack implements Conntrack {
-  flows: Array<{ protocol: Protocol; vip: string; vport: number; realServer: string }> = [];
-  async deleteFlows(f: FlowFilter): Promise<number> {
-    const before = this.flows.length;
-    this.flows = this.flows.filter((x) => !(x.protocol === f.protocol && x.vip === f.vip && x.vport === f.vport && (!f.realServer || x.realServer === f.realServer)));
-    return before - this.flows.length;
-  }
-}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeIpsets } from '../../../lib/kernel/ipset/fake-ipsets.js';
+import { FakeIpsets } from '../../fakes/fake-ipsets.js';
 import { ipsetConformance, state, sync } from '../../helpers/ipset-conformance.js';
 
 ipsetConformance('fake ipsets', async (body) => body(new FakeIpsets()));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeIptables } from '../../../lib/kernel/iptables/fake-iptables.js';
+import { FakeIptables } from '../../fakes/fake-iptables.js';
 import { restoreInput, skeletonRules } from '../../../lib/kernel/iptables/skeleton.js';
 import { iptablesConformance } from '../../helpers/iptables-conformance.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { FakeIpvs } from '../../../lib/kernel/ipvs/fake-ipvs.js';
+import { FakeIpvs } from '../../fakes/fake-ipvs.js';
 import { ProcIpVsParser, parseProcIpVs, readProcIpVs } from '../../../lib/kernel/ipvs/proc-ip-vs.js';
 import { ipvsConformance, rs, vs, SAMPLE } from '../../helpers/ipvs-conformance.js';
 import { SvcFlags } from '../../../lib/kernel/ipvs/types.js';

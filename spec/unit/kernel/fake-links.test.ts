@@ -1,4 +1,4 @@
-import { FakeLinks } from '../../../lib/kernel/links/fake-links.js';
+import { FakeLinks } from '../../fakes/fake-links.js';
 import { linksConformance } from '../../helpers/links-conformance.js';
 
 linksConformance('fake links', {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { FakeSysctls, desiredSysctls, ensureSysctls } from '../../../lib/kernel/sysctl/sysctls.js';
+import { desiredSysctls, ensureSysctls } from '../../../lib/kernel/sysctl/sysctls.js';
+import { FakeSysctls } from '../../fakes/fake-sysctls.js';
 import { createLogger } from '../../../lib/log.js';
 
 const paths = (kernelRelease: string, strictArp = false) => desiredSysctls({ kernelRelease, strictArp }).map((d) => `${d.path}=${d.value}`);

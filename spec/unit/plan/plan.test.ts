@@ -8,7 +8,7 @@ import { planSync, type PlanOptions } from '../../../lib/plan/plan.js';
 import { operationCount, type Operation } from '../../../lib/plan/operations.js';
 import { observe } from '../../../lib/sync/observe.js';
 import { SyncMemory, syncChanges, syncOnce } from '../../../lib/sync/sync-once.js';
-import { FakeConntrack } from '../../../lib/kernel/conntrack/conntrack.js';
+import { FakeConntrack } from '../../fakes/fake-conntrack.js';
 import { ModelCache } from '../../../lib/model/model-cache.js';
 import { applyPlan } from '../../../lib/sync/apply.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';

@@ -1,9 +1,9 @@
 // In-memory iptables: applies iptables-restore --noflush input all-or-nothing, with the tool's
 // rules about chains (declaring a chain flushes it; a rule needs its chain and its target to
 // exist), and prints tables as iptables-save does (without counters).
-import { KernelError } from '../errors.js';
-import type { IpFamily } from '../../net/address.js';
-import type { Iptables, Table } from './types.js';
+import { KernelError } from '../../lib/kernel/errors.js';
+import type { IpFamily } from '../../lib/net/address.js';
+import type { Iptables, Table } from '../../lib/kernel/iptables/types.js';
 
 const BUILTIN: Readonly<Record<Table, readonly string[]>> = {
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],

@@ -1,9 +1,9 @@
 // In-memory ipsets that run `ipset restore` scripts as the tool does: line by line, stopping at
 // the first error (earlier lines stay applied), with the tool's error cases.
-import { KernelError } from '../errors.js';
-import { canonicalIp } from '../../net/address.js';
-import { formatIpsetSave } from './save-format.js';
-import { OWNED_PREFIX, type Ipsets, type SetState, type SetType } from './types.js';
+import { KernelError } from '../../lib/kernel/errors.js';
+import { canonicalIp } from '../../lib/net/address.js';
+import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
+import { OWNED_PREFIX, type Ipsets, type SetState, type SetType } from '../../lib/kernel/ipset/types.js';
 
 interface FakeSet { name: string; type: SetType; family: 4 | 6; members: Set<string> }
 const TYPES: readonly SetType[] = ['hash:ip', 'hash:ip,port', 'hash:ip,port,ip', 'hash:ip,port,net', 'bitmap:port'];

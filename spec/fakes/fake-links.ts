@@ -1,7 +1,7 @@
 // In-memory links and addresses with the kernel's errors (EEXIST, ENODEV, EADDRNOTAVAIL).
-import { KernelError } from '../errors.js';
-import { canonicalIp, ipFamily } from '../../net/address.js';
-import { KUBE_IPVS0, type LocalAddress, type Links } from './types.js';
+import { KernelError } from '../../lib/kernel/errors.js';
+import { canonicalIp, ipFamily } from '../../lib/net/address.js';
+import { KUBE_IPVS0, type LocalAddress, type Links } from '../../lib/kernel/links/types.js';
 
 interface FakeLink { kind: string; addresses: Map<string, number> }
 

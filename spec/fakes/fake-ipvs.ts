@@ -1,13 +1,13 @@
 // An in-memory IPVS table that answers like the kernel, errors included (EEXIST on a duplicate,
 // ESRCH for a missing virtual server, ENOENT for a missing real server or scheduler), for unit
 // tests of everything above the adapter.
-import { KernelError } from '../errors.js';
-import { formatIpvsadmSave } from './ipvsadm-format.js';
-import { RealServerStatusList, statusEntry } from './status-list.js';
+import { KernelError } from '../../lib/kernel/errors.js';
+import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
+import { RealServerStatusList, statusEntry } from '../../lib/kernel/ipvs/status-list.js';
 import {
   SvcFlags, rsKey, vsKey,
   type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey,
-} from './types.js';
+} from '../../lib/kernel/ipvs/types.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
 
