@@ -3,7 +3,7 @@
 // the iptables skeleton; then, only if all that went in, the removals: unbinds, stale real and
 // virtual servers, set removals. Virtual servers not attributable to us are never touched.
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
-import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerKey, type RealServerStatus, type RealServerStatuses, type VirtualServerKey } from '../kernel/ipvs/types.js';
+import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerStatuses } from '../kernel/ipvs/types.js';
 import type { RealServerList } from '../model/real-server-list.js';
 import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.js';
 import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/skeleton.js';
@@ -13,35 +13,16 @@ import { tableKey, type ObservedState } from './observed-state.js';
 import type { Operation } from './operations.js';
 import { ownership } from './ownership.js';
 import { flat } from '../flat-string.js';
+import { drainKey, retireRealServer, type DrainState } from './graceful-termination.js';
 
 export interface PlanOptions {
   /** --ipvs-exclude-cidrs: virtual servers there are never changed or deleted */
   readonly excludeCidrs: readonly string[];
-  /** graceful termination: see DrainState */
+  /** graceful termination's memory between syncs */
   readonly drain?: DrainState;
   /** desired and observed hold only the keys that changed (see DesiredAggregate.restrict): sets are patched, never rebuilt */
   readonly restricted?: boolean;
 }
-
-export const DEFAULT_GRACEFUL_TERMINATION_MS = 15 * 60_000;
-
-/**
- * What graceful termination remembers between syncs (the plan stays a pure function of it):
- * since when each removed TCP real server has been draining at weight 0, and which real servers
- * were listed as terminating in the last sync (when one leaves its slice, its pod is gone).
- */
-export interface DrainState {
-  readonly now: number;
-  readonly timeoutMs: number;
-  /** drainKey -> when its weight went to 0 */
-  readonly since: ReadonlyMap<string, number>;
-  /** drainKeys listed as terminating last time */
-  readonly wasTerminating: ReadonlySet<string>;
-}
-
-export const drainKey = (vs: VirtualServerKey, rs: RealServerKey) => `${vsKey(vs)}/${rsKey(rs)}`;
-/** The vsKey part of a drainKey (vsKey and rsKey hold no '/'). */
-export const drainKeyVs = (key: string) => key.slice(0, key.indexOf('/'));
 
 export interface Plan {
   readonly operations: Operation[];
@@ -56,8 +37,6 @@ export function planSync(desired: DesiredState, observed: ObservedState, opts: P
 }
 
 export function plan(desired: DesiredState, observed: ObservedState, opts: PlanOptions): Plan {
-  const now = opts.drain?.now ?? 0;
-  const timeoutMs = opts.drain?.timeoutMs ?? DEFAULT_GRACEFUL_TERMINATION_MS;
   const draining = new Map<string, number>();
   const terminatingAll = new Set<string>();
   let ops: Operation[] = [];
@@ -101,31 +80,16 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
       else if (!sameRealServer(c, rs)) rsOps.push({ kind: 'update-real-server', vs: d.vs, rs, service, reason: c.weight === 0 ? 'ready again' : 'changed' });
     }
     const terminating = new Set(d.terminating.map(rsKey));
-    const { protocol, address: vip, port: vport } = d.vs;
     for (const c of observed) {
       if (want.has(rsKey(c))) continue;
-      const key = drainKey(d.vs, c);
-      const remove = (reason: string) => removals.push({ kind: 'delete-real-server', vs: d.vs, rs: c, service, reason });
-      if (protocol !== 'tcp') {
-        // UDP and SCTP: delete at once and drop the flows that went to it (#71514).
-        remove('removed');
-        removals.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport, realServer: c.address }, service });
-        continue;
-      }
-      const since = opts.drain?.since.get(key);
-      if (c.activeConnections + c.inactiveConnections === 0) remove('drained');
-      else if (!terminating.has(rsKey(c)) && opts.drain?.wasTerminating.has(key)) remove('pod gone');
-      else if (!terminating.has(rsKey(c)) && since !== undefined && now - since >= timeoutMs) remove('graceful termination timeout');
-      else {
-        // No new connections, the open ones finish (a listed terminating endpoint has no timeout).
-        if (c.weight !== 0) removals.push({ kind: 'update-real-server', vs: d.vs, rs: { ...strip(c), weight: 0 }, service, reason: terminating.has(rsKey(c)) ? 'terminating' : 'draining' });
-        draining.set(key, since ?? now);
-      }
+      const r = retireRealServer(d.vs, c, terminating.has(rsKey(c)), service, opts.drain);
+      for (const op of r.operations) removals.push(op);
+      if (r.drainingSince !== undefined) draining.set(drainKey(d.vs, c), r.drainingSince);
     }
     // A UDP/SCTP virtual server that had no real server gets its first ones: flows created
     // meanwhile point nowhere and would stay stuck (#105192).
-    if (protocol !== 'tcp' && observed.length === 0 && wanted.length > 0) {
-      afterRs.push({ kind: 'delete-conntrack', filter: { protocol, vip, vport }, service });
+    if (d.vs.protocol !== 'tcp' && observed.length === 0 && wanted.length > 0) {
+      afterRs.push({ kind: 'delete-conntrack', filter: { protocol: d.vs.protocol, vip: d.vs.address, vport: d.vs.port }, service });
     }
   }
   // (concat, not push(...): a cold sync has hundreds of thousands of operations)
@@ -166,10 +130,6 @@ function unchanged(have: RealServerStatuses, want: RealServerList): boolean {
 function sameRealServer(a: RealServer, b: RealServer): boolean {
   return a.weight === b.weight && a.forward === b.forward && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold;
 }
-
-const strip = (r: RealServerStatus): RealServer => ({
-  address: r.address, port: r.port, weight: r.weight, forward: r.forward, upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold,
-});
 
 /** The owned chains exist with exactly the desired rules, and every jump rule is present. */
 function upToDate(t: TableRules, saved: string): boolean {
