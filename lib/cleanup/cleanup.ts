@@ -6,9 +6,10 @@
 import type { IpFamily } from '../net/address.js';
 import { vsKey, type VirtualServerKey } from '../kernel/ipvs/types.js';
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
-import { allKubeSetNames } from '../kernel/ipset/kube-sets.js';
+import { allKubeSetNames } from '../model/kube-sets.js';
 import { TEMP_SET } from '../kernel/ipset/types.js';
-import { JUMP_RULES, OWNED_CHAINS, jumpRuleText } from '../kernel/iptables/skeleton.js';
+import { JUMP_RULES, OWNED_CHAINS } from '../model/skeleton.js';
+import { jumpRuleText } from '../kernel/iptables/save-text.js';
 import type { Table } from '../kernel/iptables/types.js';
 import { ownership } from '../plan/ownership.js';
 import type { Kernel } from '../sync/kernel.js';

@@ -4,9 +4,9 @@
 // costs the change, not the cluster. No I/O.
 import { ipFamily } from '../net/address.js';
 import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
-import { KUBE_SETS, kubeSetName, kubeSetSpec, type KubeSetId } from '../kernel/ipset/kube-sets.js';
+import { KUBE_SETS, kubeSetName, kubeSetSpec, type KubeSetId } from './kube-sets.js';
 import type { SetSpec, SetState } from '../kernel/ipset/types.js';
-import { skeletonRules } from '../kernel/iptables/skeleton.js';
+import { skeletonRules } from './skeleton.js';
 import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Problem, ServiceSummary } from './desired-state.js';
 import type { ServiceState } from './service-state.js';
 import type { ModelConfig } from './build.js';

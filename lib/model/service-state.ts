@@ -4,8 +4,8 @@
 import ipaddr from 'ipaddr.js';
 import { ipFamily, type IpFamily } from '../net/address.js';
 import { SvcFlags, type Protocol, type VirtualServer } from '../kernel/ipvs/types.js';
-import { kubeSetName, type KubeSetId } from '../kernel/ipset/kube-sets.js';
-import type { OutFilterEntry } from '../kernel/iptables/skeleton.js';
+import { kubeSetName, type KubeSetId } from './kube-sets.js';
+import type { OutFilterEntry } from './skeleton.js';
 import type { EndpointSlice } from './endpoint-slice.js';
 import { portEndpoints, select, type PortEndpoint } from './endpoints.js';
 import type { DesiredVirtualServer, HealthCheck, VirtualServerRole } from './desired-state.js';

@@ -3,7 +3,7 @@
 // a hand-made virtual server) share the table and are never touched, unlike upstream's cleanup.
 import ipaddr from 'ipaddr.js';
 import { vsKey, type VirtualServerKey } from '../kernel/ipvs/types.js';
-import { kubeSetName, type KubeSetId } from '../kernel/ipset/kube-sets.js';
+import { kubeSetName, type KubeSetId } from '../model/kube-sets.js';
 import type { SetState } from '../kernel/ipset/types.js';
 import type { ObservedState } from './observed-state.js';
 

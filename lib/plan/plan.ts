@@ -6,7 +6,7 @@ import { KUBE_IPVS0 } from '../kernel/links/types.js';
 import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerStatuses } from '../kernel/ipvs/types.js';
 import type { RealServerList } from '../model/real-server-list.js';
 import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.js';
-import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/skeleton.js';
+import { inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/save-text.js';
 import type { TableRules } from '../kernel/iptables/types.js';
 import type { DesiredState } from '../model/desired-state.js';
 import { tableKey, type ObservedState } from './observed-state.js';
@@ -136,8 +136,8 @@ function upToDate(t: TableRules, saved: string): boolean {
   if (saved === '') return false;
   const lines = new Set(saved.split('\n').map((l) => l.trim()));
   if (!t.chains.every((c) => [...lines].some((l) => l.startsWith(`:${c} `)))) return false;
-  if (!JUMP_RULES.every((j) => j.table !== t.table || lines.has(jumpRuleText(j)))) return false;
-  const have = ownedRulesOf(saved, t.table);
+  if (!t.jumps.every((j) => lines.has(jumpRuleText(j)))) return false;
+  const have = ownedRulesOf(saved, t.chains);
   const want = inSaveOrder(t.rules);
   return have.length === want.length && have.every((l, i) => l === want[i]);
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
 import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
-import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/kernel/ipset/kube-sets.js';
+import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/model/kube-sets.js';
 import type { Ipsets, SetState } from '../../lib/kernel/ipset/types.js';
 
 export const state = (id: KubeSetId, family: 4 | 6, members: string[]): SetState => ({ ...kubeSetSpec(id, family), members: new Set(members) });

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
-import { JUMP_RULES, inSaveOrder, jumpRuleText, ownedRulesOf, skeletonRules, type SkeletonOptions } from '../../lib/kernel/iptables/skeleton.js';
+import { JUMP_RULES, skeletonRules, type SkeletonOptions, OWNED_CHAINS } from '../../lib/model/skeleton.js';
+import { inSaveOrder, jumpRuleText, ownedRulesOf } from '../../lib/kernel/iptables/save-text.js';
 import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
 import type { Iptables } from '../../lib/kernel/iptables/types.js';
 
@@ -17,8 +18,8 @@ export function iptablesConformance(label: string, withIptables: (body: (ipt: Ip
     t(`the skeleton reads back exactly as written (IPv${opts.family}${opts.masqueradeAll ? ', masquerade-all, bit 13' : ''})`, async (ipt) => {
       const { nat, filter } = skeletonRules(opts);
       await writeSkeleton(ipt, opts.family, [nat, filter]);
-      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'nat'), 'nat'), inSaveOrder(nat.rules));
-      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'filter'), 'filter'), inSaveOrder(filter.rules));
+      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'nat'), OWNED_CHAINS.nat), inSaveOrder(nat.rules));
+      assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'filter'), OWNED_CHAINS.filter), inSaveOrder(filter.rules));
     });
   }
 
@@ -41,9 +42,9 @@ export function iptablesConformance(label: string, withIptables: (body: (ipt: Ip
     const { nat, filter } = skeletonRules(v4);
     await writeSkeleton(ipt, 4, [nat, filter]);
     await ipt.restore(4, 'nat', '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n');
-    assert.equal(ownedRulesOf(await ipt.save(4, 'nat'), 'nat').filter((l) => l.startsWith('-A KUBE-SERVICES')).length, 0);
+    assert.equal(ownedRulesOf(await ipt.save(4, 'nat'), OWNED_CHAINS.nat).filter((l) => l.startsWith('-A KUBE-SERVICES')).length, 0);
     await writeSkeleton(ipt, 4, [nat, filter]);
-    assert.deepEqual(ownedRulesOf(await ipt.save(4, 'nat'), 'nat'), inSaveOrder(nat.rules));
+    assert.deepEqual(ownedRulesOf(await ipt.save(4, 'nat'), OWNED_CHAINS.nat), inSaveOrder(nat.rules));
   });
 
   t('a rule with a missing chain fails the whole restore, and nothing of it is applied', async (ipt) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
 import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
 import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
-import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/kernel/ipset/kube-sets.js';
+import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/model/kube-sets.js';
 import { inNamespace } from './in-namespace.js';
 
 /** The promise fails with a KernelError of this errno name. */

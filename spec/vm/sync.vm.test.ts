@@ -8,7 +8,8 @@ import { operationCount } from '../../lib/plan/operations.js';
 import { observe } from '../../lib/sync/observe.js';
 import { syncOnce } from '../../lib/sync/sync-once.js';
 import { readObjectsFile } from '../../lib/sources/objects-file.js';
-import { ownedRulesOf, inSaveOrder } from '../../lib/kernel/iptables/skeleton.js';
+import { ownedRulesOf, inSaveOrder } from '../../lib/kernel/iptables/save-text.js';
+import { OWNED_CHAINS } from '../../lib/model/skeleton.js';
 import { createLogger } from '../../lib/log.js';
 import { CONFIG } from '../helpers/objects.js';
 import { exec, run } from '../helpers/exec.js';
@@ -40,7 +41,7 @@ test('VM sync: examples/cluster.yaml is programmed, a second sync plans nothing,
     const adds = (t: string) => sorted(t).filter((l) => l.startsWith('add KUBE-'));
     assert.deepEqual(adds(await run('ipset', 'save')), adds(await plan('ipset')));
     const planned = (await plan('iptables')).split('\n').filter((l) => l.startsWith('-A '));
-    const live = [...ownedRulesOf(await run('iptables-save', '-t', 'nat'), 'nat'), ...ownedRulesOf(await run('iptables-save', '-t', 'filter'), 'filter')];
+    const live = [...ownedRulesOf(await run('iptables-save', '-t', 'nat'), OWNED_CHAINS.nat), ...ownedRulesOf(await run('iptables-save', '-t', 'filter'), OWNED_CHAINS.filter)];
     assert.deepEqual(live.sort(), inSaveOrder(planned).sort());
     assert.deepEqual(sorted(await run('ip', '-br', 'addr', 'show', 'kube-ipvs0')).length, 1);
     assert.match(await run('ip', 'addr', 'show', 'kube-ipvs0'), /inet 198\.51\.100\.7\/32/);

@@ -5,7 +5,8 @@ import { release } from 'node:os';
 import { ProcSysctls, desiredSysctls, ensureSysctls } from '../../lib/kernel/sysctl/sysctls.js';
 import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
-import { inSaveOrder, ownedRulesOf, skeletonRules } from '../../lib/kernel/iptables/skeleton.js';
+import { skeletonRules, OWNED_CHAINS } from '../../lib/model/skeleton.js';
+import { inSaveOrder, ownedRulesOf } from '../../lib/kernel/iptables/save-text.js';
 import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
 import { inNamespace } from '../helpers/in-namespace.js';
 import { createLogger } from '../../lib/log.js';
@@ -30,7 +31,7 @@ test('VM iptables: the OUT-FILTER drop with -m ipvs (needs IPVS) is written and 
     const ipt = await IptablesCli.detect(inNamespace(ns));
     const { nat, filter } = skeletonRules({ family: 4, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14, outFilter: [{ address: '192.0.2.10', protocol: 'tcp', port: 443 }] });
     await writeSkeleton(ipt, 4, [nat, filter]);
-    assert.deepEqual(ownedRulesOf(await ipt.save(4, 'filter'), 'filter'), inSaveOrder(filter.rules));
+    assert.deepEqual(ownedRulesOf(await ipt.save(4, 'filter'), OWNED_CHAINS.filter), inSaveOrder(filter.rules));
   });
 });
 

@@ -8,7 +8,7 @@ import type { DesiredState, Problem } from '../../model/desired-state.js';
 import type { NodeFacts } from '../../model/node.js';
 import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../kernel/ipset/save-format.js';
-import { restoreInput } from '../../kernel/iptables/skeleton.js';
+import { restoreInput } from '../../kernel/iptables/save-text.js';
 import type { LocalAddress } from '../../kernel/links/types.js';
 import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
 import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';

@@ -11,10 +11,12 @@ export interface JumpRule {
   readonly comment: string;
 }
 
-/** What one table should hold: the owned chains (flushed and refilled) and their rules. */
+/** What one table should hold: the owned chains (flushed and refilled), the jumps into them, and their rules. */
 export interface TableRules {
   readonly table: Table;
   readonly chains: readonly string[];
+  /** jumps from built-in chains of this table, inserted at the top when missing */
+  readonly jumps: readonly JumpRule[];
   /** "-A CHAIN ..." lines in iptables-save's spelling */
   readonly rules: readonly string[];
 }

@@ -1,7 +1,7 @@
 // Writing the skeleton: per table, one iptables-save (to see which jump rules exist) and one
 // iptables-restore --noflush with the owned chains and the missing jumps.
 import type { IpFamily } from '../../net/address.js';
-import { restoreInput } from './skeleton.js';
+import { restoreInput } from './save-text.js';
 import type { Iptables, TableRules } from './types.js';
 
 export async function writeSkeleton(iptables: Iptables, family: IpFamily, tables: readonly TableRules[]): Promise<void> {

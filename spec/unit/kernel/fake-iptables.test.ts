@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIptables } from '../../fakes/fake-iptables.js';
-import { restoreInput, skeletonRules } from '../../../lib/kernel/iptables/skeleton.js';
+import { skeletonRules } from '../../../lib/model/skeleton.js';
+import { restoreInput } from '../../../lib/kernel/iptables/save-text.js';
 import { iptablesConformance } from '../../helpers/iptables-conformance.js';
 
 iptablesConformance('fake iptables', (body) => body(new FakeIptables()));

@@ -1,12 +1,14 @@
-// The fixed iptables skeleton of kube-proxy's IPVS mode (see the reference, section 1.2), in
-// iptables-save's own spelling so a plan can be diffed against the live tables. Per-Service data
-// lives in the KUBE-* sets; the only per-Service rules are the KUBE-IPVS-OUT-FILTER drops.
-// Unlike upstream, rules for empty sets are written too: the ruleset stays fixed.
-import type { IpFamily } from '../../net/address.js';
-import { KUBE_SETS, kubeSetName, type KubeSetId } from '../ipset/kube-sets.js';
-import type { Protocol } from '../ipvs/types.js';
-import { PROTOCOL_NUMBERS } from '../ipvs/types.js';
-import type { JumpRule, TableRules } from './types.js';
+// The fixed iptables skeleton of kube-proxy's IPVS mode (see the reference, section 1.2): which
+// chains the proxy owns, the jumps into them and their rules, in iptables-save's own spelling so a
+// plan can be diffed against the live tables. Per-Service data lives in the KUBE-* sets; the only
+// per-Service rules are the KUBE-IPVS-OUT-FILTER drops. Unlike upstream, rules for empty sets are
+// written too: the ruleset stays fixed.
+import type { IpFamily } from '../net/address.js';
+import { KUBE_SETS, kubeSetName, type KubeSetId } from './kube-sets.js';
+import type { Protocol } from '../kernel/ipvs/types.js';
+import { PROTOCOL_NUMBERS } from '../kernel/ipvs/types.js';
+import type { JumpRule, TableRules } from '../kernel/iptables/types.js';
+import { quoteSaveArg } from '../kernel/iptables/save-text.js';
 
 export const JUMP_RULES: readonly JumpRule[] = [
   { table: 'nat', from: 'OUTPUT', to: 'KUBE-SERVICES', comment: 'kubernetes service portals' },
@@ -44,13 +46,10 @@ export interface SkeletonOptions {
   readonly outFilter?: readonly OutFilterEntry[];
 }
 
-// Quoted as iptables-save prints it, so written and saved text are equal.
-const q = (s: string) => (/[\s"']/.test(s) ? `"${s.replace(/(["'])/g, '\\$1')}"` : s);
-
 export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: TableRules } {
   const mark = `0x${(1 << o.masqueradeBit).toString(16)}`;
   const set = (id: KubeSetId) => kubeSetName(id, o.family);
-  const match = (id: KubeSetId, dirs: string) => `-m comment --comment ${q(KUBE_SETS[id].comment)} -m set --match-set ${set(id)} ${dirs}`;
+  const match = (id: KubeSetId, dirs: string) => `-m comment --comment ${quoteSaveArg(KUBE_SETS[id].comment)} -m set --match-set ${set(id)} ${dirs}`;
   const loopback = o.family === 4 ? '127.0.0.0/8' : '::1/128';
 
   const nat: string[] = [
@@ -106,39 +105,7 @@ export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: Ta
     `-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW ${match('ipvsIps', 'dst')} -j REJECT --reject-with ${o.family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'}`,
   ];
   return {
-    nat: { table: 'nat', chains: OWNED_CHAINS.nat, rules: nat },
-    filter: { table: 'filter', chains: OWNED_CHAINS.filter, rules: filter },
+    nat: { table: 'nat', chains: OWNED_CHAINS.nat, jumps: JUMP_RULES.filter((j) => j.table === 'nat'), rules: nat },
+    filter: { table: 'filter', chains: OWNED_CHAINS.filter, jumps: JUMP_RULES.filter((j) => j.table === 'filter'), rules: filter },
   };
-}
-
-export function jumpRuleText(j: JumpRule): string {
-  return `-A ${j.from} -m comment --comment ${q(j.comment)} -j ${j.to}`;
-}
-
-/**
- * iptables-restore --noflush input for one table: the owned chains are declared (which flushes
- * them) and refilled; jump rules missing from `saved` (iptables-save of the table) are inserted
- * at the top of their built-in chain.
- */
-export function restoreInput(rules: TableRules, saved: string): string {
-  const present = new Set(saved.split('\n').map((l) => l.trim()));
-  const lines = [`*${rules.table}`, ...rules.chains.map((c) => `:${c} - [0:0]`)];
-  for (const j of JUMP_RULES) {
-    if (j.table === rules.table && !present.has(jumpRuleText(j))) lines.push(jumpRuleText(j).replace(/^-A (\S+)/, '-I $1 1'));
-  }
-  for (const r of rules.rules) lines.push(r);
-  lines.push('COMMIT');
-  return `${lines.join('\n')}\n`;
-}
-
-/** Rules in iptables-save's order: grouped by chain, chains by name, rule order kept within a chain. */
-export function inSaveOrder(rules: readonly string[]): string[] {
-  const chainOf = (r: string) => r.split(' ')[1] ?? '';
-  return [...rules].sort((a, b) => (chainOf(a) < chainOf(b) ? -1 : chainOf(a) > chainOf(b) ? 1 : 0));
-}
-
-/** The owned chains' rules as they appear in iptables-save text (for comparing plans and tables). */
-export function ownedRulesOf(saved: string, table: keyof typeof OWNED_CHAINS): string[] {
-  const owned: readonly string[] = OWNED_CHAINS[table];
-  return saved.split('\n').filter((l) => l.startsWith('-A ') && owned.includes(l.split(' ')[1] ?? ''));
 }

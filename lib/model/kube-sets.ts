@@ -1,7 +1,7 @@
 // The KUBE-* sets of kube-proxy's IPVS mode: same names, types and rule comments, so a node can
 // move between kube-proxy and ipvs-proxy without a flush. IPv6 names carry KUBE-6-, cut to 31.
-import type { IpFamily } from '../../net/address.js';
-import type { SetSpec, SetType } from './types.js';
+import type { IpFamily } from '../net/address.js';
+import type { SetSpec, SetType } from '../kernel/ipset/types.js';
 
 export interface KubeSet {
   readonly base: string;
