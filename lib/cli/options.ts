@@ -15,22 +15,11 @@ export interface OptionValues {
   list: readonly string[];
 }
 export type OptionValue = OptionValues[OptionType];
-/** A spec of any key, type and choices, as lists of specs hold them. */
-export interface AnyOption {
-  readonly key: string;
-  readonly flag: string;
-  readonly aliases?: readonly string[];
-  readonly doc: string;
-  readonly type: OptionType;
-  readonly default: OptionValue;
-  readonly choices?: readonly string[];
-  check?(value: never): void;
-  readonly env?: string;
-  readonly meta?: string;
-}
+/** A spec of any key, type and choices, as lists of specs hold them: one member per option type. */
+export type AnyOption = { [T in OptionType]: OptionSpec<string, T, string> }[OptionType];
 
-/** An option's value: one of its choices when it has them, else its type's value. */
-type ValueOf<T extends OptionType, C extends string> = [C] extends [never] ? OptionValues[T] : C;
+/** An option's value: one of its choices when they are known, else its type's value. */
+type ValueOf<T extends OptionType, C extends string> = [C] extends [never] ? OptionValues[T] : string extends C ? OptionValues[T] : C;
 
 export interface OptionSpec<K extends string = string, T extends OptionType = OptionType, C extends string = never> {
   /** Key in the config file and in the parsed settings. */

@@ -23,11 +23,17 @@ const TYPE_CHECKS: Readonly<Record<OptionType, (v: unknown) => boolean>> = {
   duration: (v) => typeof v === 'number' && v >= 0,
   list: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
 };
-const COERCE_SPEC = (type: OptionType): AnyOption => ({ key: type, flag: type, doc: '', type, default: '' });
+const COERCE_SPECS: { readonly [T in OptionType]: AnyOption } = {
+  string: { key: 'string', flag: 'string', doc: '', type: 'string', default: '' },
+  boolean: { key: 'boolean', flag: 'boolean', doc: '', type: 'boolean', default: false },
+  integer: { key: 'integer', flag: 'integer', doc: '', type: 'integer', default: 0 },
+  duration: { key: 'duration', flag: 'duration', doc: '', type: 'duration', default: 0 },
+  list: { key: 'list', flag: 'list', doc: '', type: 'list', default: [] },
+};
 for (const type of Object.keys(TYPE_CHECKS) as OptionType[]) {
   convict.addFormat({
     name: `ipvs-proxy-${type}`,
-    coerce: (v: unknown) => (typeof v === 'string' ? parseOptionValue(COERCE_SPEC(type), v) : v),
+    coerce: (v: unknown) => (typeof v === 'string' ? parseOptionValue(COERCE_SPECS[type], v) : v),
     validate: (v: unknown) => {
       if (!TYPE_CHECKS[type](v)) throw new Error(`must be a ${type}`);
     },

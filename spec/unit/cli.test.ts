@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, configFile } from '../helpers/cli.js';
 import { parseDuration } from '../../lib/cli/duration.js';
-import { parseOptionValue, type OptionSpec } from '../../lib/cli/options.js';
+import { option, parseOptionValue } from '../../lib/cli/options.js';
 import { VERSION } from '../../lib/version.js';
 
 test('--help lists the commands and global flags and exits 0', async () => {
@@ -115,7 +115,7 @@ test('a flag that needs a value says so', async () => {
 });
 
 test('boolean values: "0", "false", "no" are false (convict alone reads "0" as true)', () => {
-  const spec: OptionSpec = { key: 'b', flag: 'b', doc: '', type: 'boolean', default: false };
+  const spec = option({ key: 'b', flag: 'b', doc: '', type: 'boolean', default: false });
   for (const f of ['0', 'false', 'no', 'off', 'FALSE']) assert.equal(parseOptionValue(spec, f), false, f);
   for (const t of ['1', 'true', 'yes', 'on', true]) assert.equal(parseOptionValue(spec, t), true, String(t));
   assert.throws(() => parseOptionValue(spec, 'maybe'), /expected true or false/);
