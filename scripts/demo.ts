@@ -11,7 +11,8 @@ import { ProxyProcess, until } from '../spec/helpers/proxy-process.js';
 import { resetKernel } from '../spec/helpers/real-kernel.js';
 import { NetlinkIpvs } from '../lib/kernel/ipvs/netlink-ipvs.js';
 import { readObjectsFile } from '../lib/sources/objects-file.js';
-import { buildDesiredState, PROXY_NAME } from '../lib/model/build.js';
+import { buildDesiredState } from '../lib/model/build.js';
+import { readSnapshot } from '../lib/sources/read-objects.js';
 import { vsKey, rsKey } from '../lib/kernel/ipvs/types.js';
 import { hostPort } from '../lib/net/address.js';
 
@@ -70,8 +71,8 @@ async function table(ipvs: NetlinkIpvs, file: string, podOf: Map<string, string>
   // The same model the proxy runs, only to name what the kernel holds.
   const links = new RtnetlinkLinks();
   const addresses = await links.listLocalAddresses().finally(() => links.close());
-  const desired = buildDesiredState(await readObjectsFile(file), { name: 'node-a', labels: {}, addresses, primaryAddresses: [] },
-    { scheduler: 'rr', proxyName: PROXY_NAME, families: [4], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 });
+  const desired = buildDesiredState(readSnapshot(await readObjectsFile(file)), { name: 'node-a', labels: {}, addresses, primaryAddresses: [] },
+    { scheduler: 'rr', families: [4], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 });
   const serviceOf = new Map(desired.virtualServers.map((d) => [vsKey(d.vs), d.service]));
   const kernel = await ipvs.listVirtualServers();
   for (const s of desired.services.filter((x) => !only || x.id === only)) {

@@ -2,7 +2,7 @@
 // as ipvs-proxy settings, so a node's existing kube-proxy ConfigMap can be reused as is. Fields
 // that apply are mapped (old and new locations alike); fields that do not apply are warnings;
 // invalid values are errors naming the field path.
-import { isRecord } from '../model/raw.js';
+import { isRecord } from '../sources/raw.js';
 
 export const KUBE_PROXY_KIND = 'KubeProxyConfiguration';
 const API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { canonicalIp, type IpFamily } from '../net/address.js';
-import { PROXY_NAME, type ModelConfig } from '../model/build.js';
+import type { ModelConfig } from '../model/build.js';
 import { checkNodePortSelector } from '../model/node.js';
 import { SCHEDULER_OPTION, option, type SettingsOf } from './options.js';
 
@@ -54,7 +54,6 @@ export const familiesFrom = (s: SettingsOf<readonly [typeof IP_FAMILIES_OPTION]>
 export function modelConfigFrom(s: ModelSettings): ModelConfig {
   return {
     scheduler: s.scheduler,
-    proxyName: PROXY_NAME,
     families: familiesFrom(s),
     nodePortAddresses: s.nodePortAddresses,
     masqueradeAll: s.masqueradeAll,

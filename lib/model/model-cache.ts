@@ -3,13 +3,12 @@
 // desired state is kept with the objects it came from (by identity: an informer hands back the
 // same object until it changes) in a DesiredAggregate. build() takes every object and reuses
 // unchanged groups; update() takes only the groups a source says changed, so an endpoint change
-// costs one Service. The result equals buildDesiredState's (property-tested).
-import { objectName } from './raw.js';
-import { sliceOwner } from './endpoint-slice.js';
+// costs one Service. An update gives the state a build of the same objects gives (property-tested).
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
-import { serviceId } from './service.js';
-import { groupByName, parseOneService, parseOneSlice, type ModelConfig, type Snapshot } from './build.js';
+import type { ModelConfig } from './build.js';
+import { admitService, admitSlice, groupByName } from './admit.js';
+import { sliceOwnerId, type ServiceObject, type SliceObject, type Snapshot } from './objects.js';
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
 import { exact } from './exact-array.js';
@@ -17,17 +16,16 @@ import { flat } from '../flat-string.js';
 
 /** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
 export interface ObjectGroup {
-  readonly services: readonly unknown[];
-  readonly slices: readonly unknown[];
+  readonly services: readonly ServiceObject[];
+  readonly slices: readonly SliceObject[];
 }
 
-// Only the objects' identities are kept (the informer keeps the objects): parsed slices would be a
-// second copy of every endpoint, and a changed group parses its one or two slices again cheaply.
-// A group's one Service and one slice (nearly every group) are kept as themselves: an array each
-// cost 56 bytes, 3.4 MB at 30,000 Services. A Set only for the rare Service with many slices.
-interface Entry { readonly services: Kept; readonly slices: Kept | ReadonlySet<unknown> }
-/** one object as itself, else an array of them (one that is itself an array stays in one) */
-type Kept = unknown;
+// Only the objects' identities are kept (the source keeps the objects), to tell which groups
+// changed. A group's one Service and one slice (nearly every group) are kept as themselves: an
+// array each cost 56 bytes, 3.4 MB at 30,000 Services. A Set only for the rare Service with many slices.
+interface Entry { readonly services: Kept<ServiceObject>; readonly slices: Kept<SliceObject> | ReadonlySet<SliceObject> }
+/** one object as itself, else an array of them */
+type Kept<T> = T | readonly T[];
 
 const EMPTY: ObjectGroup = { services: [], slices: [] };
 /** the share holding the problems of slices named twice in one snapshot (only a file can do that) */
@@ -55,13 +53,13 @@ export class ModelCache {
   /** build() without computing the whole state (a full sync asks the aggregate for it, once). */
   rebuild(snapshot: Snapshot, node: NodeFacts, config: ModelConfig): DesiredAggregate {
     const agg = this.prepare(node, config);
-    const groups = new Map<string, { services: unknown[]; slices: unknown[] }>();
+    const groups = new Map<string, { services: ServiceObject[]; slices: SliceObject[] }>();
     const group = (id: string) => { let g = groups.get(id); if (!g) groups.set(id, (g = { services: [], slices: [] })); return g; };
-    for (const o of snapshot.services) group(idOf(o)).services.push(o);
+    for (const o of snapshot.services) group(flat(`${o.namespace}/${o.name}`)).services.push(o);
     const duplicates: Problem[] = [];
     for (const [, objs] of groupByName(snapshot.endpointSlices)) {
-      if (objs.length > 1) duplicates.push(...parseOneSlice(objs, config).problems);
-      else group(flat(sliceOwner(objs[0]))).slices.push(objs[0]);
+      if (objs.length > 1) duplicates.push(...admitSlice(objs).problems);
+      else group(flat(sliceOwnerId(objs[0]!))).slices.push(objs[0]!);
     }
     this.recomputed = 0;
     for (const id of [...this.entries.keys()]) if (!groups.has(id)) this.refresh(id, EMPTY);
@@ -125,32 +123,30 @@ export class ModelCache {
       return;
     }
     this.recomputed++;
-    const slices = g.slices.map((raw) => parseOneSlice([raw], config));
+    const slices = g.slices.map((o) => admitSlice([o]));
     const problems = slices.flatMap((s) => s.problems);
     let state;
     if (g.services.length > 0) {
-      const r = parseOneService(g.services, config);
+      const r = admitService(g.services, config.families);
       problems.push(...r.problems);
-      const parsed = slices.flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      if (r.service) state = serviceState(r.service, parsed, this.view!);
+      const admitted = slices.flatMap((s) => (s.slice ? [s.slice] : [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      if (r.service) state = serviceState(r.service, admitted, this.view!);
     }
     this.entries.set(id, { services: keep(g.services), slices: g.slices.length > MANY_SLICES ? new Set(g.slices) : keep(g.slices) });
     agg.set(id, { state, problems });
   }
 }
 
-const idOf = (o: unknown) => flat(serviceId(objectName(o)));
-
 const MANY_SLICES = 16;
 
-const keep = (objs: readonly unknown[]): Kept => (objs.length === 1 && !Array.isArray(objs[0]) ? objs[0] : exact(objs));
-const kept = (k: Kept): readonly unknown[] => (Array.isArray(k) ? k : [k]);
+const keep = <T extends object>(objs: readonly T[]): Kept<T> => (objs.length === 1 ? objs[0]! : exact(objs));
+const kept = <T extends object>(k: Kept<T>): readonly T[] => (isList(k) ? k : [k]);
+const isList = <T extends object>(k: Kept<T>): k is readonly T[] => Array.isArray(k);
 
 function sameObjects(e: Entry, g: ObjectGroup): boolean {
   const services = kept(e.services);
-  const slices = e.slices instanceof Set ? e.slices : kept(e.slices);
-  const has = slices instanceof Set ? (s: unknown) => slices.has(s) : (s: unknown) => (slices as readonly unknown[]).includes(s);
-  const size = slices instanceof Set ? slices.size : (slices as readonly unknown[]).length;
-  return services.length === g.services.length && services.every((s, i) => s === g.services[i])
-    && size === g.slices.length && g.slices.every(has);
+  if (services.length !== g.services.length || !services.every((s, i) => s === g.services[i])) return false;
+  if (e.slices instanceof Set) return e.slices.size === g.slices.length && g.slices.every((s) => (e.slices as ReadonlySet<SliceObject>).has(s));
+  const slices = kept(e.slices as Kept<SliceObject>);
+  return slices.length === g.slices.length && g.slices.every((s) => slices.includes(s));
 }

@@ -1,138 +1,117 @@
-// The endpoints of one EndpointSlice as the proxy keeps them between events: three strings for the
-// whole slice instead of an object, an array and a string per endpoint. At 30,000 Services that is
-// hundreds of thousands of endpoints, and each took ~140 bytes of heap unpacked, ~6 packed: an
-// IPv4 address as 4 bytes when every address of the slice is in canonical dotted form (else the
-// texts), a node name as its number in a table of the names seen (a cloud node's name is ~30
-// characters, and 10,000 endpoints share each).
-// Only what the model reads is kept (the first address, ready/serving/terminating, the node name),
-// and only endpoints of the usual shape are packed (see pack); parseEndpointSlice unpacks them and
-// validates them like any others, so a packed slice parses exactly as the slice it came from.
-
+// EndpointSlices as a source keeps them between events: an EndpointSlice whose endpoints are three
+// strings instead of an object and two strings each. At 30,000 Services that is hundreds of
+// thousands of endpoints, ~140 bytes of heap each unpacked, ~6 packed: an IPv4 address as 4
+// bytes, a node name as its number in the packer's table (a cloud node's name is ~30 characters,
+// and 10,000 endpoints share each). Readers see `endpoints` as Endpoint objects, made on demand.
+import type { Endpoint, EndpointSlice, SlicePort } from './endpoint-slice.js';
 import { Interner } from './interner.js';
 
-type Tri = boolean | undefined;
-
-/** The endpoint fields the model reads, as JSON (what unpack gives back for each endpoint). */
-export interface RawEndpoint {
-  readonly addresses: readonly [string];
-  readonly conditions: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
-  readonly nodeName?: string;
-}
-
-const CONDITIONS = ['ready', 'serving', 'terminating'] as const;
-/** per endpoint one character: 48 + ready*18 + serving*6 + terminating*2 + hasNodeName, each condition 0 unset, 1 false, 2 true */
+/** per endpoint one character: BASE + 2 * (ready*4 + serving*2 + terminating) + hasNodeName */
 const BASE = 48;
-const tri = (v: Tri) => (v === undefined ? 0 : v ? 2 : 1);
-const untri = (n: number): Tri => (n === 0 ? undefined : n === 2);
-
-// The 27 condition combinations as shared frozen objects (unpack makes no new ones).
-const SHARED: ReadonlyArray<RawEndpoint['conditions']> = Array.from({ length: 27 }, (_, i) => {
-  const c: Record<string, boolean> = {};
-  const values = [untri(Math.floor(i / 9)), untri(Math.floor(i / 3) % 3), untri(i % 3)];
-  CONDITIONS.forEach((k, j) => { if (values[j] !== undefined) c[k] = values[j]!; });
-  return Object.freeze(c);
-});
-
-/** Node names by number (a node name is packed as one character, its number), and numbers by name. */
-const NODE_NAMES: string[] = [];
-const NODE_NUMBERS = new Map<string, number>();
-/** numbers are one UTF-16 unit; past this many names, slices are kept unpacked */
+/** node numbers are one UTF-16 unit; past this many names, slices are kept unpacked */
 const MAX_NODE_NAMES = 0xffff;
 
-function nodeNumber(name: string): number | undefined {
-  let n = NODE_NUMBERS.get(name);
-  if (n === undefined) {
-    if (NODE_NAMES.length >= MAX_NODE_NAMES) return undefined;
-    n = NODE_NAMES.push(name) - 1;
-    NODE_NUMBERS.set(name, n);
-  }
-  return n;
-}
+/** Packs the slices of one source; it owns the node-name table and shared strings they refer to. */
+export class EndpointPacker {
+  private readonly names: string[] = [];
+  private readonly numbers = new Map<string, number>();
+  private readonly strings = new Interner();
+  private readonly portLists = new Map<string, readonly SlicePort[]>();
 
-/** "a.b.c.d" with each part 0-255 without leading zeros (what pack can give back byte for byte) */
-const DOTTED = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-export class PackedEndpoints {
-  private constructor(
-    /** first addresses: 4 characters (bytes) each when `dotted`, else their texts comma-separated */
-    private readonly addresses: string,
-    private readonly dotted: boolean,
-    /** one character per endpoint (see BASE) */
-    private readonly codes: string,
-    /** per endpoint that has a node name, its number in NODE_NAMES as one character */
-    private readonly nodes: string,
-  ) {}
-
-  /**
-   * Packs endpoints whose fields the model reads all have the usual types: a first address that is a
-   * string, conditions with only ready/serving/terminating as booleans, a node name that is a
-   * string (null counts as absent, as the model reads it). Other fields are dropped, as the model
-   * does not read them. Undefined when any endpoint is unusual (or there are none): the caller
-   * keeps them unpacked, for the model to report exactly.
-   */
-  static pack(endpoints: readonly unknown[]): PackedEndpoints | undefined {
-    if (endpoints.length === 0) return undefined;
-    const addresses: string[] = [];
-    const nodes: number[] = [];
+  /** The slice with its endpoints packed (its ports shared with equal slices); itself when it cannot be. */
+  pack(slice: EndpointSlice): EndpointSlice {
+    const { endpoints } = slice;
+    if (endpoints.length === 0) return slice;
     const codes: number[] = [];
+    const nodes: number[] = [];
     for (const e of endpoints) {
-      if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
-      const { addresses: addrs, conditions: c, nodeName } = e as Record<string, unknown>;
-      if (!Array.isArray(addrs) || typeof addrs[0] !== 'string' || addrs[0].includes(',')) return undefined;
-      let code = BASE;
-      if (c !== undefined && c !== null) {
-        if (typeof c !== 'object' || Array.isArray(c)) return undefined;
-        for (const [k, v] of Object.entries(c)) if (!(CONDITIONS as readonly string[]).includes(k) || (v !== undefined && v !== null && typeof v !== 'boolean')) return undefined;
-        const r = c as Record<string, boolean | null | undefined>;
-        code += tri(r.ready ?? undefined) * 18 + tri(r.serving ?? undefined) * 6 + tri(r.terminating ?? undefined) * 2;
-      }
-      if (nodeName !== undefined && nodeName !== null) {
-        if (typeof nodeName !== 'string') return undefined;
-        const n = nodeNumber(nodeName);
-        if (n === undefined) return undefined;
+      let code = BASE + 2 * ((e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.terminating ? 1 : 0));
+      if (e.nodeName !== undefined) {
+        const n = this.nodeNumber(e.nodeName);
+        if (n === undefined) return slice;
         nodes.push(n);
         code += 1;
       }
-      addresses.push(addrs[0]);
       codes.push(code);
     }
-    const dotted = addresses.every((a) => DOTTED.test(a));
-    const text = dotted ? Buffer.from(addresses.flatMap((a) => a.split('.').map(Number))).toString('latin1') : addresses.join(',');
-    return new PackedEndpoints(text, dotted, shared(fromCodes(codes)), shared(fromCodes(nodes)));
+    // Canonical IPv4 addresses give their text back from their bytes; IPv6 ones hold no comma.
+    const addresses = slice.family === 4
+      ? Buffer.from(endpoints.flatMap((e) => e.address.split('.').map(Number))).toString('latin1')
+      : endpoints.map((e) => e.address).join(',');
+    return new PackedSlice(slice, this.ports(slice.ports), addresses, this.strings.intern(fromCodes(codes)), this.strings.intern(fromCodes(nodes)), this.names);
   }
 
-  get length(): number { return this.codes.length; }
+  private nodeNumber(name: string): number | undefined {
+    let n = this.numbers.get(name);
+    if (n === undefined) {
+      if (this.names.length >= MAX_NODE_NAMES) return undefined;
+      n = this.names.push(name) - 1;
+      this.numbers.set(name, n);
+    }
+    return n;
+  }
 
-  /** The endpoints as JSON-shaped objects, in their order. */
-  unpack(): RawEndpoint[] {
+  private ports(ports: readonly SlicePort[]): readonly SlicePort[] {
+    const key = JSON.stringify(ports);
+    const had = this.portLists.get(key);
+    if (had) return had;
+    if (this.portLists.size < MAX_NODE_NAMES) this.portLists.set(key, ports);
+    return ports;
+  }
+}
+
+class PackedSlice implements EndpointSlice {
+  readonly namespace: string;
+  readonly name: string;
+  readonly service: string;
+  readonly family: EndpointSlice['family'];
+
+  constructor(
+    slice: EndpointSlice,
+    readonly ports: readonly SlicePort[],
+    /** first addresses: 4 characters (bytes) each for IPv4, else their texts comma-separated */
+    private readonly addresses: string,
+    /** one character per endpoint (see BASE) */
+    private readonly codes: string,
+    /** per endpoint that has a node name, its number in `names` as one character */
+    private readonly nodes: string,
+    private readonly names: readonly string[],
+  ) {
+    this.namespace = slice.namespace;
+    this.name = slice.name;
+    this.service = slice.service;
+    this.family = slice.family;
+  }
+
+  get endpoints(): readonly Endpoint[] {
     const addresses = this.addressList();
-    const out: RawEndpoint[] = [];
+    const out: Endpoint[] = [];
     let n = 0;
     for (let i = 0; i < this.codes.length; i++) {
       const code = this.codes.charCodeAt(i) - BASE;
-      // code = 2 * (ready*9 + serving*3 + terminating) + hasNodeName: the half indexes SHARED
-      const conditions = SHARED[code >> 1]!;
-      out.push(code & 1 ? { addresses: [addresses[i]!], conditions, nodeName: NODE_NAMES[this.nodes.charCodeAt(n++)]! } : { addresses: [addresses[i]!], conditions });
+      const c = code >> 1;
+      out.push({
+        address: addresses[i]!, ready: (c & 4) !== 0, serving: (c & 2) !== 0, terminating: (c & 1) !== 0,
+        nodeName: code & 1 ? this.names[this.nodes.charCodeAt(n++)] : undefined,
+      });
     }
     return out;
   }
 
-  /** Serialized, it is the endpoints list it stands for. */
-  toJSON(): RawEndpoint[] { return this.unpack(); }
+  /** Serialized, it is the slice it stands for. */
+  toJSON(): EndpointSlice {
+    const { namespace, name, service, family, endpoints, ports } = this;
+    return { namespace, name, service, family, endpoints, ports };
+  }
 
   private addressList(): string[] {
-    if (!this.dotted) return this.addresses.split(',');
+    if (this.family === 6) return this.addresses.split(',');
     const a = this.addresses;
     const out: string[] = [];
     for (let i = 0; i < a.length; i += 4) out.push(`${a.charCodeAt(i)}.${a.charCodeAt(i + 1)}.${a.charCodeAt(i + 2)}.${a.charCodeAt(i + 3)}`);
     return out;
   }
 }
-
-// The codes of slices whose endpoints are all ready repeat, and so do the node numbers of slices
-// spread alike: one copy each.
-const strings = new Interner();
-const shared = (s: string) => strings.intern(s);
 
 /** Character codes as one string (in pieces: an argument list has a limit). */
 function fromCodes(codes: readonly number[]): string {

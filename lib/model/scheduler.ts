@@ -13,6 +13,12 @@ export interface SchedulerChoice {
   readonly flags: number;
 }
 
+/** What a Service's annotations ask for; what they leave out comes from --scheduler. */
+export interface SchedulerRequest {
+  readonly name?: Scheduler;
+  readonly flags?: number;
+}
+
 export const SCHEDULER_ANNOTATIONS = ['ipvs-proxy.io/scheduler', 'kube-router.io/service.scheduler'] as const;
 export const SCHEDULER_FLAGS_ANNOTATIONS = ['ipvs-proxy.io/scheduler-flags', 'kube-router.io/service.schedflags'] as const;
 
@@ -22,29 +28,40 @@ const FLAG_NAMES: Readonly<Record<string, number>> = {
   'flag-3': SvcFlags.SCHED3,
 };
 
-export function schedulerOf(annotations: Readonly<Record<string, string>>, fallback: string, warnings: string[]): SchedulerChoice {
-  let name = fallback;
+const isScheduler = (v: string): v is Scheduler => (IPVS_SCHEDULERS as readonly string[]).includes(v);
+
+/** The request of a Service's annotations (undefined: none); a bad annotation adds a warning and is ignored. */
+export function schedulerRequest(annotations: Readonly<Record<string, string>>, warnings: string[]): SchedulerRequest | undefined {
+  let name: Scheduler | undefined;
+  let flags: number | undefined;
   for (const key of SCHEDULER_ANNOTATIONS) {
     const v = annotations[key]?.trim();
     if (v === undefined) continue;
-    if ((IPVS_SCHEDULERS as readonly string[]).includes(v)) { name = v; break; }
-    warnings.push(`annotation ${key}: "${v}" is not one of ${IPVS_SCHEDULERS.join(', ')}; using ${fallback}`);
+    if (isScheduler(v)) { name = v; break; }
+    warnings.push(`annotation ${key}: "${v}" is not one of ${IPVS_SCHEDULERS.join(', ')}; using the default scheduler`);
   }
   for (const key of SCHEDULER_FLAGS_ANNOTATIONS) {
     const v = annotations[key];
     if (v === undefined) continue;
-    let flags = 0;
+    let f = 0;
     const bad = v.split(',').map((s) => s.trim()).filter((s) => s !== '').filter((s) => {
-      const f = FLAG_NAMES[s];
-      if (f === undefined) return true;
-      flags |= f;
+      const bit = FLAG_NAMES[s];
+      if (bit === undefined) return true;
+      f |= bit;
       return false;
     });
-    if (bad.length === 0) return choice(name, flags);
+    if (bad.length === 0) { flags = f; break; }
     warnings.push(`annotation ${key}: unknown flag ${bad.map((b) => `"${b}"`).join(', ')} (known: ${Object.keys(FLAG_NAMES).join(', ')})`);
   }
+  if (name === undefined && flags === undefined) return undefined;
+  return Object.freeze({ ...(name !== undefined ? { name } : {}), ...(flags !== undefined ? { flags } : {}) });
+}
+
+/** The scheduler a Service gets: its request, else `fallback` (--scheduler). */
+export function resolveScheduler(request: SchedulerRequest | undefined, fallback: string): SchedulerChoice {
+  const name = request?.name ?? fallback;
   // As upstream: mh hashes the source port too, so one client's connections spread.
-  return choice(name, name === 'mh' ? SvcFlags.SCHED2 : 0);
+  return choice(name, request?.flags ?? (name === 'mh' ? SvcFlags.SCHED2 : 0));
 }
 
 // One shared, frozen object per choice: every Service keeps one, and almost all keep the same.

@@ -14,9 +14,12 @@ import { serviceId, type Service } from './service.js';
 import { exact } from './exact-array.js';
 import { flat } from '../flat-string.js';
 import { RealServerList } from './real-server-list.js';
+import { resolveScheduler, type SchedulerChoice } from './scheduler.js';
 
 export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
+  /** the scheduler of Services that ask for none */
+  readonly scheduler: string;
 }
 
 export interface ServiceState {
@@ -35,6 +38,7 @@ export interface NodeView {
   readonly name: string;
   readonly own: ReadonlySet<string>;
   readonly nodePortIps: Readonly<Record<IpFamily, readonly string[]>>;
+  readonly scheduler: string;
 }
 
 export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
@@ -42,6 +46,7 @@ export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
     name: node.name,
     own: ownAddresses(node),
     nodePortIps: { 4: nodePortAddresses(node, cfg.nodePortAddresses, 4), 6: nodePortAddresses(node, cfg.nodePortAddresses, 6) },
+    scheduler: cfg.scheduler,
   };
 }
 
@@ -53,6 +58,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
   const outFilter: Array<OutFilterEntry & { family: IpFamily }> = [];
   const warnings: string[] = [];
   const localAddresses = new Set<string>();
+  const scheduler = resolveScheduler(svc.scheduler, node.scheduler);
 
   const add = (family: IpFamily, set: KubeSetId, member: string) => members.push(kubeSetName(set, family), flat(member));
   const bindUnlessOwn = (address: string, what: string) => {
@@ -90,7 +96,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
           s = { rss, terminating: exact(terminating.filter((t) => !used.has(`${t.address}/${t.port}`))) };
           shared.set(use, s);
         }
-        virtualServers.push({ vs: virtualServer(svc, family, port.protocol, address, p), realServers: s.rss, service: id, portName: port.name, role, terminating: s.terminating });
+        virtualServers.push({ vs: virtualServer(svc, scheduler, family, port.protocol, address, p), realServers: s.rss, service: id, portName: port.name, role, terminating: s.terminating });
       };
       const ipPort = (ip: string) => `${ip},${port.protocol}:${port.port}`;
 
@@ -146,12 +152,12 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
   return { service: svc, virtualServers: exact(virtualServers), bind: exact([...bind]), members: exact(members), outFilter: exact(outFilter), healthCheck, warnings: exact(warnings) };
 }
 
-function virtualServer(svc: Service, family: IpFamily, protocol: Protocol, address: string, port: number): VirtualServer {
+function virtualServer(svc: Service, scheduler: SchedulerChoice, family: IpFamily, protocol: Protocol, address: string, port: number): VirtualServer {
   const sticky = svc.affinityTimeout !== undefined;
   return {
     family, protocol, address, port,
-    scheduler: svc.scheduler.name,
-    flags: svc.scheduler.flags | (sticky ? SvcFlags.PERSISTENT : 0),
+    scheduler: scheduler.name,
+    flags: scheduler.flags | (sticky ? SvcFlags.PERSISTENT : 0),
     timeout: svc.affinityTimeout ?? 0,
     // per-client persistence: the whole address
     netmask: family === 4 ? 32 : 128,

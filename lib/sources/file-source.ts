@@ -5,8 +5,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../log.js';
-import type { Snapshot } from '../model/build.js';
+import type { Snapshot } from '../model/objects.js';
 import { ObjectsFileError, readObjectsFile } from './objects-file.js';
+import { readSnapshot } from './read-objects.js';
 import type { Change, NodeInfo, Source } from './source.js';
 
 const POLL_MS = 1000;
@@ -62,7 +63,7 @@ export class FileSource implements Source {
     const at = Date.now();
     try {
       const file = await readObjectsFile(this.path);
-      this.current = { services: file.services, endpointSlices: file.endpointSlices };
+      this.current = readSnapshot(file);
       this.loaded = true;
       this.log.info({ file: this.path, services: file.services.length, endpointSlices: file.endpointSlices.length }, 'objects file read');
       this.onChange([{ kind: 'service', at }, { kind: 'endpointSlice', at }]);

@@ -4,14 +4,15 @@
 import { HttpMethod, type KubeConfig, ListWatch, RequestContext, Watch, fetch, type KubernetesObject, type V1Node } from './kube-client.js';
 import type { Logger } from '../log.js';
 import type { ApiEndpoint } from './api-endpoint.js';
-import type { Snapshot } from '../model/build.js';
-import { sliceOwner } from '../model/endpoint-slice.js';
-import { objectName } from '../model/raw.js';
-import { serviceId, splitServiceId } from '../model/service.js';
+import { sliceOwnerId, type ServiceObject, type SliceObject, type Snapshot } from '../model/objects.js';
+import { splitServiceId } from '../model/service.js';
 import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
-import { TRIGGER_TIME, slim, type SlimKind } from './slim.js';
+import { isRecord } from './raw.js';
+import { ObjectReader } from './read-objects.js';
 import { SliceIndex } from './slice-index.js';
+
+const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
@@ -19,9 +20,13 @@ const LIST_CHUNK = 500;
 /** one page of a list (500 objects) must come within this */
 const LIST_TIMEOUT_MS = 60_000;
 
-interface Feed {
+/** What an informer keeps of a Service or EndpointSlice: the metadata it matches by, and the object read. */
+type Stored<T> = T & { readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string } };
+type ReadKind = 'service' | 'endpointSlice';
+
+interface Feed<T extends KubernetesObject = KubernetesObject> {
   readonly kind: ChangeKind;
-  readonly informer: ListWatch<KubernetesObject>;
+  readonly informer: ListWatch<T>;
   listed: boolean;
   failed: boolean;
   backoffMs: number;
@@ -29,13 +34,17 @@ interface Feed {
 }
 
 export class KubeSource implements Source {
-  private readonly feeds: Feed[];
+  private readonly services: Feed<Stored<ServiceObject>>;
+  private readonly endpointSlices: Feed<Stored<SliceObject>>;
+  private readonly nodes: Feed<V1Node>;
+  private readonly feeds: readonly Feed[];
   private stopped = false;
   private onChange: (c: readonly Change[]) => void = () => undefined;
+  private readonly reader = new ObjectReader();
   /** EndpointSlices by the Service they name (kept from the informer's events) */
-  private readonly slices = new SliceIndex<KubernetesObject>();
+  private readonly slices = new SliceIndex<SliceObject>();
   /**
-   * The trigger time of the watch event being handled: read before the object is slimmed (the
+   * The trigger time of the watch event being handled: read before the object is read (the
    * annotation is not kept) and used by the change the informer reports for it, synchronously.
    */
   private eventTriggerTime: number | undefined;
@@ -48,34 +57,49 @@ export class KubeSource implements Source {
     const watch = new Watch(kc);
     // the informer relists by itself on 410 Gone; said here, as it is what an operator sees in the API server's log
     const expired = (kind: ChangeKind) => () => this.log.info({ resource: kind, apiServer: api.server }, 'watch expired (410 Gone): listing again, keeping the objects meanwhile');
-    const slimWatch = (kind: SlimKind) => new SlimWatch(watch, kind, (t) => { this.eventTriggerTime = t; }, expired(kind)) as unknown as Watch;
+    const readWatch = (kind: ReadKind) => new ReadWatch(watch, (o) => this.read(kind, o), (t) => { this.eventTriggerTime = t; }, expired(kind)) as unknown as Watch;
     const nodeSelector = `metadata.name=${nodeName}`;
-    const feed = (kind: ChangeKind, informer: ListWatch<KubernetesObject>): Feed => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
+    const feed = <T extends KubernetesObject>(kind: ChangeKind, informer: ListWatch<T>): Feed<T> => ({ kind, informer, listed: false, failed: false, backoffMs: BACKOFF_MIN_MS });
     const services = '/api/v1/services';
     const slices = '/apis/discovery.k8s.io/v1/endpointslices';
     const nodes = '/api/v1/nodes';
-    this.feeds = [
-      feed('service', new ListWatch(services, slimWatch('service'), () => listInChunks('service', (p) => listPage(kc, services, p)), false)),
-      feed('endpointSlice', new ListWatch(slices, slimWatch('endpointSlice'), () => listInChunks('endpointSlice', (p) => listPage(kc, slices, p)), false)),
-      feed('node', new ListWatch(nodes, watch, () => listPage(kc, nodes, { fieldSelector: nodeSelector }), false, undefined, nodeSelector)),
-    ];
+    this.services = feed('service', new ListWatch<Stored<ServiceObject>>(services, readWatch('service'),
+      () => listInChunks((p) => listPage(kc, services, p), (o) => this.read('service', o)), false));
+    this.endpointSlices = feed('endpointSlice', new ListWatch<Stored<SliceObject>>(slices, readWatch('endpointSlice'),
+      () => listInChunks((p) => listPage(kc, slices, p), (o) => this.read('endpointSlice', o)), false));
+    this.nodes = feed('node', new ListWatch<V1Node>(nodes, watch, () => listPage(kc, nodes, { fieldSelector: nodeSelector }) as Promise<ListPage<V1Node>>, false, undefined, nodeSelector));
+    this.feeds = [this.services, this.endpointSlices, this.nodes] as readonly Feed[];
+  }
+
+  /** An object as the informer keeps it: read once, with the metadata the informer matches by. */
+  private read(kind: 'service', obj: unknown): Stored<ServiceObject>;
+  private read(kind: 'endpointSlice', obj: unknown): Stored<SliceObject>;
+  private read(kind: ReadKind, obj: unknown): Stored<ServiceObject | SliceObject>;
+  private read(kind: ReadKind, obj: unknown): Stored<ServiceObject | SliceObject> {
+    const m = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata : {};
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const metadata = { name: text(m.name), namespace: text(m.namespace), resourceVersion: text(m.resourceVersion) };
+    return { metadata, ...(kind === 'service' ? this.reader.service(obj) : this.reader.endpointSlice(obj)) };
   }
 
   async start(onChange: (changes: readonly Change[]) => void): Promise<void> {
     this.onChange = onChange;
-    for (const f of this.feeds) {
-      const changed = (obj: KubernetesObject, deleted = false) => {
-        const at = this.eventTriggerTime ?? triggerTime(obj);
-        this.eventTriggerTime = undefined;
-        if (f.kind === 'node') { this.onChange([{ kind: f.kind, at }]); return; }
-        const owners = f.kind === 'service' ? [keyOf(obj)] : this.slices.set(keyOf(obj), deleted ? undefined : sliceOwner(obj), obj);
-        this.onChange(owners.map((service) => ({ kind: f.kind, at, service })));
-      };
-      f.informer.on('add', (o) => changed(o));
-      f.informer.on('update', (o) => changed(o));
-      f.informer.on('delete', (o) => changed(o, true));
-      f.informer.on('error', (err: unknown) => this.failed(f, err));
-    }
+    const at = () => {
+      const t = this.eventTriggerTime ?? Date.now();
+      this.eventTriggerTime = undefined;
+      return t;
+    };
+    const service = (o: Stored<ServiceObject>) => this.onChange([{ kind: 'service', at: at(), service: `${o.namespace}/${o.name}` }]);
+    const slice = (o: Stored<SliceObject>, deleted = false) => {
+      const owners = this.slices.set(`${o.namespace}/${o.name}`, deleted ? undefined : sliceOwnerId(o), o);
+      const t = at();
+      this.onChange(owners.map((id) => ({ kind: 'endpointSlice', at: t, service: id })));
+    };
+    const node = (o: V1Node) => this.onChange([{ kind: 'node', at: this.eventTriggerTime ?? triggerTime(o) }]);
+    on(this.services.informer, service, (o) => service(o));
+    on(this.endpointSlices.informer, slice, (o) => slice(o, true));
+    on(this.nodes.informer, node, node);
+    for (const f of this.feeds) f.informer.on('error', (err: unknown) => this.failed(f, err));
     await Promise.all(this.feeds.map((f) => this.run(f)));
   }
 
@@ -84,12 +108,12 @@ export class KubeSource implements Source {
   }
 
   snapshot(): Snapshot {
-    return { services: [...this.feed('service').informer.list()], endpointSlices: [...this.feed('endpointSlice').informer.list()] };
+    return { services: this.services.informer.list(), endpointSlices: this.endpointSlices.informer.list() };
   }
 
   objectsOf(service: string): ObjectGroup {
     const { namespace, name } = splitServiceId(service);
-    const svc = this.feed('service').informer.get(name, namespace);
+    const svc = this.services.informer.get(name, namespace);
     return { services: svc ? [svc] : [], slices: this.slices.of(service) };
   }
 
@@ -98,7 +122,7 @@ export class KubeSource implements Source {
   }
 
   node(): NodeInfo | undefined {
-    const n = this.feed('node').informer.get(this.nodeName) as V1Node | undefined;
+    const n = this.nodes.informer.get(this.nodeName);
     if (!n) return undefined;
     return {
       labels: n.metadata?.labels ?? {},
@@ -110,10 +134,6 @@ export class KubeSource implements Source {
     this.stopped = true;
     for (const f of this.feeds) clearTimeout(f.timer);
     await Promise.all(this.feeds.map((f) => f.informer.stop().catch(() => undefined)));
-  }
-
-  private feed(kind: ChangeKind): Feed {
-    return this.feeds.find((f) => f.kind === kind)!;
   }
 
   private async run(f: Feed): Promise<void> {
@@ -144,7 +164,14 @@ export class KubeSource implements Source {
   }
 }
 
-interface ListPage { kind?: string; items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }
+interface ListPage<T = unknown> { kind?: string; items: T[]; metadata?: { resourceVersion?: string; continue?: string } }
+
+/** add, update and delete of an informer's objects. */
+function on<T extends KubernetesObject>(informer: ListWatch<T>, changed: (o: T) => void, deleted: (o: T) => void): void {
+  informer.on('add', (o) => changed(o));
+  informer.on('update', (o) => changed(o));
+  informer.on('delete', (o) => deleted(o));
+}
 
 /**
  * One page of a list, as the API server sends it (plain JSON, as watch events come): the typed
@@ -174,23 +201,23 @@ async function listPage(kc: KubeConfig, path: string, params: Readonly<Record<st
  * of EndpointSlices in one response would be held as one huge text, then parsed, then copied, at
  * once. The API server keeps the chunks one consistent snapshot (the first page's version).
  */
-async function listInChunks(kind: SlimKind, page: (p: { limit: number; continue?: string }) => Promise<ListPage>): Promise<ListPage> {
+async function listInChunks<T>(page: (p: { limit: number; continue?: string }) => Promise<ListPage>, read: (o: unknown) => T): Promise<ListPage<T>> {
   const first = await page({ limit: LIST_CHUNK });
-  const items = first.items.map((o) => slim(kind, o) as KubernetesObject);
+  const items = first.items.map(read);
   for (let next = first.metadata?.continue; next;) {
     const more = await page({ limit: LIST_CHUNK, continue: next });
-    for (const o of more.items) items.push(slim(kind, o) as KubernetesObject);
+    for (const o of more.items) items.push(read(o));
     next = more.metadata?.continue;
   }
   return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion } };
 }
 
 /**
- * A Watch whose added, modified and deleted objects are slimmed before the informer keeps them;
+ * A Watch whose added, modified and deleted objects are read before the informer keeps them;
  * each event's trigger time is handed over first (the informer reports the change synchronously).
  */
-class SlimWatch {
-  constructor(private readonly inner: Watch, private readonly kind: SlimKind, private readonly trigger: (at: number | undefined) => void, private readonly expired: () => void) {}
+class ReadWatch {
+  constructor(private readonly inner: Watch, private readonly read: (o: unknown) => unknown, private readonly trigger: (at: number | undefined) => void, private readonly expired: () => void) {}
 
   watch(...[path, params, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
     return this.inner.watch(path, params, (phase, obj, raw) => {
@@ -198,7 +225,7 @@ class SlimWatch {
       if (phase === 'ERROR' && (obj as { code?: number } | undefined)?.code === 410) this.expired();
       this.trigger(event ? triggerTime(obj as KubernetesObject) : undefined);
       try {
-        callback(phase, event ? slim(this.kind, obj) : obj, raw);
+        callback(phase, event ? this.read(obj) : obj, raw);
       } finally {
         this.trigger(undefined); // an event the informer ignored (same version) leaves none behind
       }
@@ -212,9 +239,6 @@ function describeError(err: unknown): string {
   const cause = err.cause instanceof Error ? `${(err.cause as Error & { code?: string }).code ?? ''} ${err.cause.message}`.trim() : '';
   return cause && !err.message.includes(cause) ? `${err.message}: ${cause}` : err.message;
 }
-
-/** The id the model gives the object (namespace/name). */
-const keyOf = (obj: KubernetesObject) => serviceId(objectName(obj));
 
 /** When the change behind an object happened (the controller's annotation), else now. */
 function triggerTime(obj: KubernetesObject | undefined): number {

@@ -3,12 +3,12 @@
 // Used by `plan`, by `run --objects`, by the tests and the demo.
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import { isRecord } from '../model/raw.js';
-import type { Snapshot } from '../model/build.js';
+import { isRecord } from './raw.js';
+import type { RawObjects } from './read-objects.js';
 
 export class ObjectsFileError extends Error {}
 
-export interface ObjectsFile extends Snapshot {
+export interface ObjectsFile extends RawObjects {
   /** objects of other kinds, ignored: "Kind namespace/name" */
   readonly ignored: readonly string[];
 }

@@ -1,6 +1,6 @@
 // Where Services and EndpointSlices come from (the API server, or a file): a current snapshot,
 // whether it is complete yet, and a callback on every change.
-import type { Snapshot } from '../model/build.js';
+import type { Snapshot } from '../model/objects.js';
 import type { ObjectGroup } from '../model/model-cache.js';
 
 export type ChangeKind = 'service' | 'endpointSlice' | 'node';

@@ -1,20 +1,19 @@
 // A Source held in memory, for the proxy's tests and the in-process benchmark: set() replaces
 // every object (a change of anything), apply() and remove() change one object and name its
 // Service, as the API source does, so the proxy can sync just that Service.
-import type { Snapshot } from '../../lib/model/build.js';
+import type { Snapshot } from '../../lib/model/objects.js';
 import type { ObjectGroup } from '../../lib/model/model-cache.js';
-import { objectName } from '../../lib/model/raw.js';
-import { sliceOwner } from '../../lib/model/endpoint-slice.js';
-import { serviceId } from '../../lib/model/service.js';
+import { sliceOwnerId, type ServiceObject, type SliceObject } from '../../lib/model/objects.js';
+import { ObjectReader } from '../../lib/sources/read-objects.js';
 import type { Change, NodeInfo, Source } from '../../lib/sources/source.js';
 
 type Kind = 'service' | 'endpointSlice';
 const kindOf = (o: unknown): Kind => ((o as { kind?: unknown } | null)?.kind === 'EndpointSlice' ? 'endpointSlice' : 'service');
-const ownerOf = (kind: Kind, o: unknown) => (kind === 'service' ? serviceId(objectName(o)) : sliceOwner(o));
 
 export class MemorySource implements Source {
   ready = false;
-  private readonly objects = { service: new Map<string, unknown>(), endpointSlice: new Map<string, unknown>() };
+  private readonly reader = new ObjectReader();
+  private readonly objects = { service: new Map<string, ServiceObject>(), endpointSlice: new Map<string, SliceObject>() };
   /** Service namespace/name -> keys of its slices */
   private readonly slicesOf = new Map<string, Set<string>>();
   private cb: (c: readonly Change[]) => void = () => undefined;
@@ -31,7 +30,7 @@ export class MemorySource implements Source {
   objectsOf(service: string): ObjectGroup {
     const s = this.objects.service.get(service);
     const keys = this.slicesOf.get(service) ?? [];
-    return { services: s === undefined ? [] : [s], slices: [...keys].map((k) => this.objects.endpointSlice.get(k)) };
+    return { services: s === undefined ? [] : [s], slices: [...keys].map((k) => this.objects.endpointSlice.get(k)!) };
   }
 
   /** Every object replaced at once (objects named twice: the last one stays). */
@@ -50,18 +49,22 @@ export class MemorySource implements Source {
     this.cb([{ kind: kindOf(o), at: Date.now(), service: this.put(o) }]);
   }
 
-  private put(o: unknown): string {
-    const kind = kindOf(o);
-    const key = serviceId(objectName(o));
-    const owner = ownerOf(kind, o);
-    const old = this.objects[kind].get(key);
-    if (kind === 'endpointSlice' && old !== undefined) this.slicesOf.get(ownerOf(kind, old))?.delete(key);
-    this.objects[kind].set(key, o);
-    if (kind === 'endpointSlice') {
-      let keys = this.slicesOf.get(owner);
-      if (!keys) this.slicesOf.set(owner, (keys = new Set()));
-      keys.add(key);
+  private put(raw: unknown): string {
+    if (kindOf(raw) === 'service') {
+      const o = this.reader.service(raw);
+      const key = `${o.namespace}/${o.name}`;
+      this.objects.service.set(key, o);
+      return key;
     }
+    const o = this.reader.endpointSlice(raw);
+    const key = `${o.namespace}/${o.name}`;
+    const old = this.objects.endpointSlice.get(key);
+    if (old !== undefined) this.slicesOf.get(sliceOwnerId(old))?.delete(key);
+    this.objects.endpointSlice.set(key, o);
+    const owner = sliceOwnerId(o);
+    let keys = this.slicesOf.get(owner);
+    if (!keys) this.slicesOf.set(owner, (keys = new Set()));
+    keys.add(key);
     return owner;
   }
 }

@@ -1,6 +1,7 @@
 // Builders for Service and EndpointSlice objects as the API server returns them, and a model run
 // with a default node, for the model, plan and sync tests.
-import { buildDesiredState, PROXY_NAME, type ModelConfig } from '../../lib/model/build.js';
+import { buildDesiredState, type ModelConfig } from '../../lib/model/build.js';
+import { readSnapshot } from '../../lib/sources/read-objects.js';
 import type { DesiredState } from '../../lib/model/desired-state.js';
 import type { NodeFacts } from '../../lib/model/node.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
@@ -68,13 +69,13 @@ export const NODE: NodeFacts = {
 };
 
 export const CONFIG: ModelConfig = {
-  scheduler: 'rr', proxyName: PROXY_NAME, families: [4, 6], nodePortAddresses: [], masqueradeAll: false,
+  scheduler: 'rr', families: [4, 6], nodePortAddresses: [], masqueradeAll: false,
   clusterCidrs: ['10.244.0.0/16', 'fd00:10:244::/56'], masqueradeBit: 14,
 };
 
 export function model(objects: Obj[], over: { node?: Partial<NodeFacts>; config?: Partial<ModelConfig> } = {}): DesiredState {
   return buildDesiredState(
-    { services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') },
+    readSnapshot({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }),
     { ...NODE, ...over.node }, { ...CONFIG, ...over.config },
   );
 }

@@ -14,6 +14,7 @@ import { createLogger } from '../../lib/log.js';
 import { CONFIG } from '../helpers/objects.js';
 import { exec, run } from '../helpers/exec.js';
 import { openRealKernel, resetKernel } from '../helpers/real-kernel.js';
+import { readSnapshot } from '../../lib/sources/read-objects.js';
 
 const sorted = (text: string) => text.split('\n').filter(Boolean).sort();
 const log = createLogger('fatal');
@@ -28,7 +29,7 @@ test('VM sync: examples/cluster.yaml is programmed, a second sync plans nothing,
     const objects = await readObjectsFile('examples/cluster.yaml');
     const node = { name: 'node-a', labels: {}, addresses: await kernel.links.listLocalAddresses(), primaryAddresses: [] };
     const config = { ...CONFIG, clusterCidrs: ['10.244.0.0/16'], nodePortAddresses: ['192.168.1.0/24', 'fd00:1::/64'] };
-    const desired = buildDesiredState(objects, node, config);
+    const desired = buildDesiredState(readSnapshot(objects), node, config);
     const first = await syncOnce(kernel, desired, { excludeCidrs: [] }, log);
     assert.deepEqual(first.result.failed.map((f) => f.error.message), []);
     assert.ok(operationCount(first.operations) > 40, `${operationCount(first.operations)} operations`);

@@ -4,6 +4,7 @@
 import { command } from '../command.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
 import { buildDesiredState } from '../../model/build.js';
+import { readSnapshot } from '../../sources/read-objects.js';
 import type { DesiredState, Problem } from '../../model/desired-state.js';
 import type { NodeFacts } from '../../model/node.js';
 import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
@@ -41,7 +42,7 @@ export const planCommand = command({
       return 1;
     }
     for (const i of objects.ignored) stderr.write(`ignored ${i}: not a Service or EndpointSlice\n`);
-    const desired = buildDesiredState(objects, await planNode(settings), modelConfigFrom(settings));
+    const desired = buildDesiredState(readSnapshot(objects), await planNode(settings), modelConfigFrom(settings));
     for (const p of desired.problems) stderr.write(`${problemLine(p)}\n`);
     stdout.write(render(desired, settings.format));
     return 0;

@@ -6,6 +6,7 @@ import type { DesiredState } from '../../../lib/model/desired-state.js';
 import type { ModelConfig } from '../../../lib/model/build.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
 import { buildDesiredState } from '../../../lib/model/build.js';
+import { readSnapshot } from '../../../lib/sources/read-objects.js';
 
 interface Scenario {
   name: string;
@@ -449,10 +450,10 @@ for (const s of scenarios) test(`model: ${s.name}`, () => s.check(model(s.object
 
 
 test('model: the cluster-IP, node-port and load-balancer virtual servers of one port share one list of real servers', () => {
-  const d = buildDesiredState({
+  const d = buildDesiredState(readSnapshot({
     services: [svc('web', { type: 'LoadBalancer', lbIPs: ['203.0.113.9'], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }] })],
     endpointSlices: [slice('web-1', 'web', ['10.244.1.5', '10.244.2.6'])],
-  }, NODE, CONFIG);
+  }), NODE, CONFIG);
   const v4 = d.virtualServers.filter((v) => v.vs.family === 4);
   assert.deepEqual(new Set(v4.map((v) => v.role)), new Set(['cluster-ip', 'node-port', 'load-balancer']));
   assert.equal(v4[0]!.realServers.length, 2);

@@ -7,6 +7,7 @@ import { applyCleanup, describeCleanup, planCleanup } from '../../../lib/cleanup
 import { CONFIG, slice, svc } from '../../helpers/objects.js';
 import { fakeKernel, memoryLogger } from '../../helpers/fake-kernel.js';
 import { rs, vs } from '../../helpers/ipvs-conformance.js';
+import { readSnapshot } from '../../../lib/sources/read-objects.js';
 
 test('cleanup: removes our virtual servers, jump rules, chains, sets and kube-ipvs0; keeps foreign and excluded virtual servers and other rules', async () => {
   const k = fakeKernel();
@@ -18,7 +19,7 @@ test('cleanup: removes our virtual servers, jump rules, chains, sets and kube-ip
   const objs = [svc('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }), slice('web-1', 'web', ['10.244.1.5']),
     svc('dns', { clusterIPs: ['10.96.5.53'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] })];
   const node = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
-  const sync = await syncOnce(k, buildDesiredState({ services: objs.filter((o) => o.kind === 'Service'), endpointSlices: objs.filter((o) => o.kind === 'EndpointSlice') }, node, CONFIG), { excludeCidrs: [] }, log);
+  const sync = await syncOnce(k, buildDesiredState(readSnapshot({ services: objs.filter((o) => o.kind === 'Service'), endpointSlices: objs.filter((o) => o.kind === 'EndpointSlice') }), node, CONFIG), { excludeCidrs: [] }, log);
   assert.equal(sync.result.failed.length, 0);
 
   const plan = await planCleanup(k, [4, 6], ['10.96.5.0/24']);

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildDesiredState } from '../../../lib/model/build.js';
 import { ModelCache } from '../../../lib/model/model-cache.js';
-import { sliceOwner } from '../../../lib/model/endpoint-slice.js';
-import { objectName } from '../../../lib/model/raw.js';
-import { serviceId } from '../../../lib/model/service.js';
+import { sliceOwnerId, type ServiceObject, type SliceObject } from '../../../lib/model/objects.js';
+import { ObjectReader } from '../../../lib/sources/read-objects.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
 import { SyncMemory, syncChanges, syncOnce } from '../../../lib/sync/sync-once.js';
 import { formatIpvsadmSave } from '../../../lib/kernel/ipvs/ipvsadm-format.js';
@@ -19,7 +18,7 @@ import { fakeKernel, memoryLogger, type FakeKernel } from '../../helpers/fake-ke
 
 type Obj = Record<string, unknown>;
 const OPTS = { excludeCidrs: [] };
-const idOf = (o: unknown) => serviceId(objectName(o));
+const idOf = (o: Obj) => { const m = o.metadata as { namespace: string; name: string }; return `${m.namespace}/${m.name}`; };
 const keyOf = (o: Obj) => `${String(o.kind)} ${idOf(o)}`;
 
 // Few names and addresses, so that objects collide: two Services on one cluster IP and port, a
@@ -64,8 +63,13 @@ test('sync property: syncing only the changes leaves the kernel exactly as a ful
     const model = new ModelCache();
     const memory = new SyncMemory();
     const objects = new Map<string, Obj>();
-    const split = () => ({ services: [...objects.values()].filter((o) => o.kind === 'Service'), endpointSlices: [...objects.values()].filter((o) => o.kind === 'EndpointSlice') });
-    const objectsOf = (id: string) => ({ services: split().services.filter((o) => idOf(o) === id), slices: split().endpointSlices.filter((o) => sliceOwner(o) === id) });
+    // each object read once, as a source does
+    const reader = new ObjectReader();
+    const read = new Map<Obj, ServiceObject | SliceObject>();
+    const readService = (o: Obj) => { let r = read.get(o); if (!r) read.set(o, (r = reader.service(o))); return r as ServiceObject; };
+    const readSlice = (o: Obj) => { let r = read.get(o); if (!r) read.set(o, (r = reader.endpointSlice(o))); return r as SliceObject; };
+    const split = () => ({ services: [...objects.values()].filter((o) => o.kind === 'Service').map(readService), endpointSlices: [...objects.values()].filter((o) => o.kind === 'EndpointSlice').map(readSlice) });
+    const objectsOf = (id: string) => ({ services: split().services.filter((o) => `${o.namespace}/${o.name}` === id), slices: split().endpointSlices.filter((o) => sliceOwnerId(o) === id) });
     model.build(split(), node, CONFIG);
     model.takeChanges();
     await syncOnce(inc, model.aggregate.state(), OPTS, log, memory);
@@ -73,7 +77,7 @@ test('sync property: syncing only the changes leaves the kernel exactly as a ful
       // the Services whose objects change, as a source reports them (a slice may move between two)
       const dirty = new Set<string>();
       const before = 'put' in s ? objects.get(keyOf(s.put)) : [...objects.values()][s.del % Math.max(1, objects.size)];
-      for (const o of [before, 'put' in s ? s.put : undefined]) if (o) dirty.add(o.kind === 'Service' ? idOf(o) : sliceOwner(o));
+      for (const o of [before, 'put' in s ? s.put : undefined]) if (o) dirty.add(o.kind === 'Service' ? idOf(o) : sliceOwnerId(readSlice(o)));
       if ('put' in s) objects.set(keyOf(s.put), s.put);
       else if (before) objects.delete(keyOf(before));
       const agg = model.update(dirty, objectsOf, node, CONFIG)!;

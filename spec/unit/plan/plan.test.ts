@@ -17,13 +17,14 @@ import { KernelError } from '../../../lib/kernel/errors.js';
 import { CONFIG, slice, svc } from '../../helpers/objects.js';
 import { fakeKernel, memoryLogger, type FakeKernel } from '../../helpers/fake-kernel.js';
 import { rs, vs } from '../../helpers/ipvs-conformance.js';
+import { ObjectReader, readSnapshot, type RawObjects } from '../../../lib/sources/read-objects.js';
 
 type Obj = Record<string, unknown>;
 const OPTS: PlanOptions = { excludeCidrs: [] };
 
 async function desiredFor(k: FakeKernel, objects: Obj[]) {
   const node: NodeFacts = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
-  return buildDesiredState({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }, node, CONFIG);
+  return buildDesiredState(readSnapshot({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }), node, CONFIG);
 }
 async function plan(k: FakeKernel, objects: Obj[], opts = OPTS) {
   return planSync(await desiredFor(k, objects), await observe(k, CONFIG.families), opts);
@@ -210,10 +211,15 @@ async function incremental(k: FakeKernel) {
   const memory = new SyncMemory();
   const { log } = memoryLogger();
   const node: NodeFacts = { name: 'node-a', labels: {}, addresses: await k.links.listLocalAddresses(), primaryAddresses: [] };
+  // each object read once, as a source does: an object passed again is the same one to the model
+  const reader = new ObjectReader();
+  const seen = new Map<unknown, object>();
+  const once = <T extends object>(o: unknown, f: (o: unknown) => T): T => { let r = seen.get(o); if (!r) seen.set(o, (r = f(o))); return r as T; };
+  const read = (raw: RawObjects) => ({ services: raw.services.map((o) => once(o, (x) => reader.service(x))), endpointSlices: raw.endpointSlices.map((o) => once(o, (x) => reader.endpointSlice(x))) });
   return {
     model, memory,
     async sync(objects: Obj[]) {
-      model.build({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }, node, CONFIG);
+      model.build(read({ services: objects.filter((o) => o.kind === 'Service'), endpointSlices: objects.filter((o) => o.kind === 'EndpointSlice') }), node, CONFIG);
       const changes = model.takeChanges();
       return changes && memory.valid ? syncChanges(k, model.aggregate, changes, OPTS, log, memory) : syncOnce(k, model.aggregate.state(), OPTS, log, memory);
     },

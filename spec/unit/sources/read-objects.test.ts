@@ -1,18 +1,14 @@
-// What the API source keeps of each object: only what the model reads, yet the model must compute
-// exactly the same desired state (and the same problems) from it as from the whole object.
+// Objects read as they arrive: what an API server adds to them changes nothing, every field the
+// model uses is read, and a malformed object is one problem, never a crash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { slim } from '../../../lib/sources/slim.js';
-import { PackedEndpoints } from '../../../lib/model/packed-endpoints.js';
 import { parseObjects } from '../../../lib/sources/objects-file.js';
-import { MODEL_ANNOTATIONS } from '../../../lib/model/service.js';
+import { ObjectReader, readSnapshot } from '../../../lib/sources/read-objects.js';
 import { buildDesiredState } from '../../../lib/model/build.js';
 import { CONFIG, NODE, slice, svc } from '../../helpers/objects.js';
 
 const kindOf = (o: unknown) => ((o as { kind?: string }).kind === 'EndpointSlice' ? 'endpointSlice' : 'service');
-const slimAll = (s: { services: readonly unknown[]; endpointSlices: readonly unknown[] }) =>
-  ({ services: s.services.map((o) => slim('service', o)), endpointSlices: s.endpointSlices.map((o) => slim('endpointSlice', o)) });
 
 /** What a real API server adds: managedFields, kubectl's annotation, timestamps, per-endpoint extras. */
 function fatten(o: unknown): unknown {
@@ -38,16 +34,16 @@ function fatten(o: unknown): unknown {
   return obj;
 }
 
-test('slim objects: the model computes the same desired state and problems from the examples, whole or slimmed', () => {
+test('read objects: the examples give the same desired state and problems with or without what an API server adds', () => {
   for (const file of ['examples/cluster.yaml', 'examples/demo.yaml']) {
     const snap = parseObjects(readFileSync(file, 'utf8'), file);
     const fat = { services: snap.services.map(fatten), endpointSlices: snap.endpointSlices.map(fatten) };
-    assert.deepEqual(buildDesiredState(slimAll(fat), NODE, CONFIG), buildDesiredState(fat, NODE, CONFIG), file);
+    assert.deepEqual(buildDesiredState(readSnapshot(fat), NODE, CONFIG), buildDesiredState(readSnapshot(snap), NODE, CONFIG), file);
     assert.ok(snap.services.length > 0 && snap.endpointSlices.length > 0, file);
   }
 });
 
-test('slim objects: every Service field the model reads is kept (policies, affinity, external and load-balancer IPs, source ranges, health check port)', () => {
+test('read objects: every Service field the model uses is read (policies, affinity, external and load-balancer IPs, source ranges, health check port)', () => {
   const eps = [{ ip: '10.244.1.5', node: 'node-a' }, { ip: '10.244.2.6', node: 'node-b' }];
   const objects = [
     svc('itp', { clusterIPs: ['10.96.0.11'], spec: { internalTrafficPolicy: 'Local' } }), slice('itp-1', 'itp', eps),
@@ -60,31 +56,35 @@ test('slim objects: every Service field the model reads is kept (policies, affin
     svc('headless', { clusterIPs: ['10.96.0.16'], labels: { 'service.kubernetes.io/headless': '' } }),
   ];
   const snap = { services: objects.filter((o) => kindOf(o) === 'service').map(fatten), endpointSlices: objects.filter((o) => kindOf(o) === 'endpointSlice').map(fatten) };
-  const whole = buildDesiredState(snap, NODE, CONFIG);
-  assert.equal(whole.virtualServers.length, 8, 'four cluster IPs, an external IP, a load-balancer IP, a node port on two node addresses');
-  assert.equal(whole.problems.length, 2, 'another proxy\'s and a headless Service');
-  assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG), whole);
+  const d = buildDesiredState(readSnapshot(snap), NODE, CONFIG);
+  assert.equal(d.virtualServers.length, 8, 'four cluster IPs, an external IP, a load-balancer IP, a node port on two node addresses');
+  assert.deepEqual(d.problems.map((p) => p.reason), ['headless service (service.kubernetes.io/headless label)', 'handled by another proxy (service.kubernetes.io/service-proxy-name=mesh)']);
+  const vs = (address: string) => d.virtualServers.find((v) => v.vs.address === address)!;
+  assert.equal(vs('10.96.0.12').vs.timeout, 60, 'affinity timeout');
+  assert.deepEqual(vs('10.96.0.11').realServers.map((r) => r.address), ['10.244.1.5'], 'internal policy Local: this node\'s endpoint');
+  assert.ok(vs('192.0.2.7') && vs('192.0.2.8') && !d.virtualServers.some((v) => v.vs.address === '192.0.2.9'), 'external IP, LB IP, not the Proxy-mode one');
+  assert.deepEqual(d.healthChecks.map((h) => h.nodePort), [32000]);
+  assert.ok(d.sets.some((set) => [...set.members].some((m) => m.includes('203.0.113.0/24'))), 'source range');
 });
 
-test('slim objects: uid, managedFields, other labels and annotations (the trigger time too: the source reads it from the event), timestamps and endpoint extras are dropped; the service-name label and the scheduler annotation kept', () => {
+test('read objects: an EndpointSlice keeps only what the model reads (uid, managedFields, annotations, timestamps and endpoint extras are not kept)', () => {
   const obj = fatten({
     kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' },
-      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z', [MODEL_ANNOTATIONS[0]!]: 'lc', other: 'x' } },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z', other: 'x' } },
     addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
   });
-  const kept = slim('endpointSlice', obj) as { endpoints: unknown };
-  assert.ok(kept.endpoints instanceof PackedEndpoints, 'usual endpoints are packed');
-  assert.deepEqual(JSON.parse(JSON.stringify(kept)), {
-    kind: 'EndpointSlice',
-    metadata: { name: 'web-1', namespace: 'shop', resourceVersion: '42', labels: { 'kubernetes.io/service-name': 'web' },
-      annotations: { [MODEL_ANNOTATIONS[0]!]: 'lc' } },
-    addressType: 'IPv4', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-a' }],
+  assert.deepEqual(JSON.parse(JSON.stringify(new ObjectReader().endpointSlice(obj))), {
+    namespace: 'shop', name: 'web-1', owner: 'web', problems: [],
+    slice: {
+      namespace: 'shop', name: 'web-1', service: 'web', family: 4,
+      endpoints: [{ address: '10.244.1.5', ready: true, serving: true, terminating: false, nodeName: 'node-a' }],
+      ports: [{ name: 'http', protocol: 'tcp', port: 8080 }],
+    },
   });
 });
 
-test('slim objects: malformed objects stay malformed, with the same problem reported', () => {
+test('read objects: each malformed object is one problem that names the field, and the others are unaffected', () => {
   const bad = [
     { kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { clusterIP: '10.96.0.1', ports: 'eighty' } },
     { kind: 'Service', metadata: 'nope', spec: {} },
@@ -96,31 +96,7 @@ test('slim objects: malformed objects stay malformed, with the same problem repo
     { kind: 'Service', metadata: { name: 'g', namespace: 'x' }, spec: 'none' },
   ];
   const snap = { services: bad.filter((o) => kindOf(o) === 'service'), endpointSlices: bad.filter((o) => kindOf(o) === 'endpointSlice') };
-  const whole = buildDesiredState(snap, NODE, CONFIG).problems;
-  assert.equal(whole.length, bad.length);
-  assert.deepEqual(buildDesiredState(slimAll(snap), NODE, CONFIG).problems, whole);
-});
-
-test('slim objects: a slice with an unusual endpoint is kept unpacked; endpoints with the same conditions share one frozen copy; unusual conditions are kept as they came', () => {
-  const ep = (conditions: unknown) => ({ addresses: ['10.244.1.5'], conditions, nodeName: 'node-a' });
-  const s = slim('endpointSlice', {
-    kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop' }, addressType: 'IPv4',
-    endpoints: [ep({ ready: true, serving: true, terminating: false }), ep({ ready: true, serving: true, terminating: false }), ep({ ready: false }), ep({ ready: 'yes' }), ep({ ready: true, extra: 1 })],
-  }) as { endpoints: Array<{ conditions: unknown }> };
-  const [a, b, c, d, e] = s.endpoints.map((x) => x.conditions);
-  assert.equal(a, b, 'one object for equal conditions');
-  assert.ok(Object.isFrozen(a));
-  assert.deepEqual(a, { ready: true, serving: true, terminating: false });
-  assert.deepEqual(c, { ready: false });
-  assert.notEqual(c, a);
-  assert.deepEqual(d, { ready: 'yes' }, 'a wrong type is kept for the model to report');
-  assert.deepEqual(e, { ready: true, extra: 1 });
-});
-
-test('slim objects: Services without a kept label, annotation or load-balancer status share one empty map and keep no status', () => {
-  const [a, b] = [fatten(svc('a')), fatten(svc('b', { clusterIPs: ['10.96.0.11'] }))].map((o) => slim('service', o) as { metadata: { labels: object; annotations: object }; status?: unknown });
-  assert.deepEqual(a!.metadata.labels, {});
-  assert.equal(a!.metadata.labels, b!.metadata.labels, 'one shared empty map');
-  assert.equal(a!.metadata.annotations, b!.metadata.labels);
-  assert.equal(a!.status, undefined);
+  const problems = buildDesiredState(readSnapshot(snap), NODE, CONFIG).problems;
+  assert.equal(problems.length, bad.length);
+  assert.ok(problems.every((p) => p.skipped && p.reason.startsWith('malformed: ')), problems.map((p) => p.reason).join('\n'));
 });
