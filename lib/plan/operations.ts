@@ -2,7 +2,9 @@
 import type { IpFamily } from '../net/address.js';
 import { hostPort } from '../net/address.js';
 import { rsKey, vsKey, type RealServer, type RealServerKey, type VirtualServer, type VirtualServerKey } from '../kernel/ipvs/types.js';
-import type { Table } from '../kernel/iptables/types.js';
+import type { TableWrite } from '../kernel/iptables/types.js';
+import type { SetChange } from '../kernel/ipset/types.js';
+import { setChangeCount } from './set-changes.js';
 import type { FlowFilter } from '../kernel/conntrack/conntrack.js';
 import type { RealServerList } from '../model/real-server-list.js';
 
@@ -13,20 +15,23 @@ export type Operation =
   | { readonly kind: 'delete-virtual-server'; readonly vs: VirtualServerKey }
   | { readonly kind: 'add-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string }
   /**
-   * Every real server of a new virtual server: carried out as one add-real-server each. A cold sync
-   * at 30,000 Services adds 417,000; as operations of their own they were ~70 MB held through the
-   * whole apply phase, as lists they are the model's own.
+   * Every real server of a new virtual server, carried out as one add-real-server each: the list
+   * is the model's own, where as operations of their own the real servers of a cold sync would
+   * be held twice through the apply phase.
    */
   | { readonly kind: 'add-real-servers'; readonly vs: VirtualServerKey; readonly realServers: RealServerList; readonly service?: string }
   | { readonly kind: 'update-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServer; readonly service?: string; readonly reason?: string }
   | { readonly kind: 'delete-real-server'; readonly vs: VirtualServerKey; readonly rs: RealServerKey; readonly service?: string; readonly reason?: string }
   | { readonly kind: 'bind-address'; readonly link: string; readonly address: string }
   | { readonly kind: 'unbind-address'; readonly link: string; readonly address: string }
-  | { readonly kind: 'ipset-restore'; readonly phase: 'add' | 'remove'; readonly script: string }
-  | { readonly kind: 'iptables-restore'; readonly family: IpFamily; readonly table: Table; readonly input: string }
+  | { readonly kind: 'delete-link'; readonly link: string }
+  | { readonly kind: 'ipset-restore'; readonly phase: 'add' | 'remove'; readonly changes: readonly SetChange[] }
+  | { readonly kind: 'iptables-restore'; readonly family: IpFamily; readonly write: TableWrite }
   | { readonly kind: 'delete-conntrack'; readonly filter: FlowFilter; readonly service?: string };
 
 export type OperationKind = Operation['kind'];
+/** An operation as the kernel carries it out: a list of real servers is one add-real-server each. */
+export type SingleOperation = Exclude<Operation, { readonly kind: 'add-real-servers' }>;
 
 /**
  * Operations whose failure stops the rest of the plan: everything after them either relies on
@@ -53,8 +58,9 @@ export function describe(op: Operation): string {
     case 'delete-real-server': return `delete real server ${rsKey(op.rs)} of ${vsKey(op.vs)}${op.reason ? ` (${op.reason})` : ''}`;
     case 'bind-address': return `bind ${op.address} to ${op.link}`;
     case 'unbind-address': return `unbind ${op.address} from ${op.link}`;
-    case 'ipset-restore': return `ipset restore (${op.phase}, ${op.script.split('\n').length - 1} lines)`;
-    case 'iptables-restore': return `ip${op.family === 6 ? '6' : ''}tables-restore ${op.table}`;
+    case 'delete-link': return `delete link ${op.link}`;
+    case 'ipset-restore': return `ipset restore (${op.phase}, ${setChangeCount(op.changes)} lines)`;
+    case 'iptables-restore': return `ip${op.family === 6 ? '6' : ''}tables-restore ${op.write.table}`;
     case 'delete-conntrack': return `delete ${op.filter.protocol} conntrack entries to ${hostPort(op.filter.vip, op.filter.vport)}${op.filter.realServer ? ` answered by ${op.filter.realServer}` : ''}`;
   }
 }

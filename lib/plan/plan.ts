@@ -5,8 +5,9 @@
 import { KUBE_IPVS0 } from '../kernel/links/types.js';
 import { rsKey, sameVirtualServer, vsKey, type RealServer, type RealServerStatuses } from '../kernel/ipvs/types.js';
 import type { RealServerList } from '../model/real-server-list.js';
-import { buildAddScript, buildSyncScript } from '../kernel/ipset/restore-script.js';
-import { inSaveOrder, jumpRuleText, ownedRulesOf, restoreInput } from '../kernel/iptables/save-text.js';
+import { addToSets, syncSets } from './set-changes.js';
+import { inSaveOrder, jumpRuleText, ownedRulesOf } from '../kernel/iptables/save-text.js';
+import { skeletonWrite } from './table-writes.js';
 import type { TableRules } from '../kernel/iptables/types.js';
 import type { DesiredState } from '../model/desired-state.js';
 import { tableKey, type ObservedState } from './observed-state.js';
@@ -45,8 +46,8 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
 
   if (!observed.link.exists) ops.push({ kind: 'ensure-link', link: KUBE_IPVS0 });
 
-  const adds = buildAddScript(desired.sets, observed.sets);
-  if (adds.script) ops.push({ kind: 'ipset-restore', phase: 'add', script: adds.script });
+  const adds = addToSets(desired.sets, observed.sets);
+  if (adds.changes.length > 0) ops.push({ kind: 'ipset-restore', phase: 'add', changes: adds.changes });
 
   // flat: a full resync holds ~40,000 of these keys at 30,000 Services, a tree of pieces each otherwise
   const have = new Map(observed.virtualServers.map((o) => [flat(vsKey(o.vs)), o]));
@@ -102,7 +103,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     for (const t of fam.tables) {
       if (observed.verifiedTables?.has(tableKey(fam.family, t.table))) continue;
       const saved = observed.iptables.find((s) => s.family === fam.family && s.table === t.table)?.saved ?? '';
-      if (!upToDate(t, saved)) ops.push({ kind: 'iptables-restore', family: fam.family, table: t.table, input: restoreInput(t, saved) });
+      if (!upToDate(t, saved)) ops.push({ kind: 'iptables-restore', family: fam.family, write: skeletonWrite(t, saved) });
     }
   }
 
@@ -112,8 +113,8 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     if (!wantVs.has(key) && owner.owns(o.vs)) removals.push({ kind: 'delete-virtual-server', vs: o.vs });
   }
 
-  const removeScript = buildSyncScript(desired.sets, adds.after, { patchOnly: opts.restricted }).script;
-  if (removeScript) removals.push({ kind: 'ipset-restore', phase: 'remove', script: removeScript });
+  const removeChanges = syncSets(desired.sets, adds.after, { patchOnly: opts.restricted }).changes;
+  if (removeChanges.length > 0) removals.push({ kind: 'ipset-restore', phase: 'remove', changes: removeChanges });
   return { operations: ops.concat(removals), draining, terminating: terminatingAll };
 }
 

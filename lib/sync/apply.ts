@@ -4,7 +4,7 @@
 // Errors that mean "already done" (EEXIST on add, ESRCH/ENOENT on delete) count as success.
 import { isKernelError, type KernelError } from '../kernel/errors.js';
 import type { Logger } from '../log.js';
-import { describe, isCritical, operationCount, type Operation, type OperationKind } from '../plan/operations.js';
+import { describe, isCritical, operationCount, type Operation, type OperationKind, type SingleOperation } from '../plan/operations.js';
 import type { Kernel } from './kernel.js';
 
 export interface ApplyResult {
@@ -21,6 +21,7 @@ const ALREADY_DONE: Partial<Record<OperationKind, readonly string[]>> = {
   'add-real-server': ['EEXIST'],
   'bind-address': ['EEXIST'],
   'unbind-address': ['EADDRNOTAVAIL', 'ENODEV'],
+  'delete-link': ['ENODEV'],
   'delete-virtual-server': ['ESRCH'],
   'delete-real-server': ['ENOENT', 'ESRCH'],
 };
@@ -41,7 +42,7 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
     byKind.set(k, c);
   };
   /** One operation; resolves false when it failed. */
-  const one = async (op: Operation): Promise<boolean> => {
+  const one = async (op: SingleOperation): Promise<boolean> => {
     const service = 'service' in op && op.service ? { service: op.service } : {};
     try {
       await run(op, kernel);
@@ -72,7 +73,7 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
       // operation each only as their turn comes.
       let end = i;
       while (end < ops.length && batchOf(ops[end]!.kind) === batch) end++;
-      let chunk: Operation[] = [];
+      let chunk: SingleOperation[] = [];
       for (const single of expand(ops, i, end)) {
         chunk.push(single);
         if (chunk.length === BATCH) { await Promise.all(chunk.map(one)); chunk = []; }
@@ -81,7 +82,7 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
       i = end;
       continue;
     }
-    const ok = await one(op);
+    const ok = await one(op as SingleOperation); // not batched: not a list of real servers
     i++;
     if (!ok && isCritical(op)) {
       const skipped = operationCount(ops.slice(i));
@@ -99,7 +100,7 @@ function batchOf(kind: OperationKind): OperationKind | undefined {
 }
 
 /** ops[from, to) with every add-real-servers made into one add-real-server per real server. */
-function* expand(ops: readonly Operation[], from: number, to: number): Generator<Operation> {
+function* expand(ops: readonly Operation[], from: number, to: number): Generator<SingleOperation> {
   for (let i = from; i < to; i++) {
     const op = ops[i]!;
     if (op.kind !== 'add-real-servers') { yield op; continue; }
@@ -107,20 +108,20 @@ function* expand(ops: readonly Operation[], from: number, to: number): Generator
   }
 }
 
-async function run(op: Operation, k: Kernel): Promise<void> {
+async function run(op: SingleOperation, k: Kernel): Promise<void> {
   switch (op.kind) {
     case 'ensure-link': await k.links.ensureDummyLink(op.link); return;
     case 'add-virtual-server': return k.ipvs.addVirtualServer(op.vs);
     case 'update-virtual-server': return k.ipvs.updateVirtualServer(op.vs);
     case 'delete-virtual-server': return k.ipvs.deleteVirtualServer(op.vs);
     case 'add-real-server': return k.ipvs.addRealServer(op.vs, op.rs);
-    case 'add-real-servers': throw new Error('add-real-servers is carried out as add-real-server, one per real server');
     case 'update-real-server': return k.ipvs.updateRealServer(op.vs, op.rs);
     case 'delete-real-server': return k.ipvs.deleteRealServer(op.vs, op.rs);
     case 'bind-address': return k.links.addAddress(op.link, op.address);
     case 'unbind-address': return k.links.deleteAddress(op.link, op.address);
-    case 'ipset-restore': return k.ipsets.restore(op.script);
-    case 'iptables-restore': return k.iptables.restore(op.family, op.table, op.input);
+    case 'delete-link': return k.links.deleteLink(op.link);
+    case 'ipset-restore': return k.ipsets.apply(op.changes);
+    case 'iptables-restore': return k.iptables.write(op.family, op.write);
     case 'delete-conntrack': await k.conntrack?.deleteFlows(op.filter); return;
   }
 }

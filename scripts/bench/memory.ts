@@ -27,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mem-'));
 const { log } = memoryLogger();
 const src = new KubeSource(apiEndpoint({ kubeconfig: api.kubeconfig(join(dir, 'kc'), url) }), 'node-a', log);
 await new Promise<void>((res) => { void src.start(() => { if (src.synced()) res(); }); });
-console.log('API source listed them (kept slim)', mb());
+console.log('API source listed and read them', mb());
 const node = { name: 'node-a', labels: {}, addresses: [{ address: '192.168.100.1', family: 4 as const, prefixLength: 24, link: 'eth0' }], primaryAddresses: [] };
 const cache = new ModelCache();
 cache.build(src.snapshot(), node, CONFIG);

@@ -1,9 +1,11 @@
-// In-memory ipsets that run `ipset restore` scripts as the tool does: line by line, stopping at
-// the first error (earlier lines stay applied), with the tool's error cases.
+// In-memory ipsets that carry out set changes as `ipset restore` does: command by command (a
+// member of an add or del is one), stopping at the first error (earlier ones stay applied), with
+// the tool's error cases and its line numbers in the error.
 import { KernelError } from '../../lib/kernel/errors.js';
 import { canonicalIp } from '../../lib/net/address.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
-import { OWNED_PREFIX, type Ipsets, type SetState, type SetType } from '../../lib/kernel/ipset/types.js';
+import { restoreLines } from '../../lib/kernel/ipset/restore-text.js';
+import { OWNED_PREFIX, type Ipsets, type SetChange, type SetSpec, type SetState, type SetType } from '../../lib/kernel/ipset/types.js';
 
 interface FakeSet { name: string; type: SetType; family: 4 | 6; members: Set<string> }
 const TYPES: readonly SetType[] = ['hash:ip', 'hash:ip,port', 'hash:ip,port,ip', 'hash:ip,port,net', 'bitmap:port'];
@@ -20,72 +22,60 @@ export class FakeIpsets implements Ipsets {
     return out;
   }
 
-  async restore(script: string): Promise<void> {
+  async apply(changes: readonly SetChange[]): Promise<void> {
     this.restores++;
-    const lines = script.split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
+    // the commands in the tool's order, each with its line of restore input (for errors only)
+    const lines = restoreLines(changes);
+    let n = 0;
+    const step = (what: () => void) => {
+      const line = lines.next().value ?? '';
+      n++;
       try {
-        this.apply(line.trim());
+        what();
       } catch (e) {
-        throw new KernelError('IPSET', 'ipset restore', `line ${i + 1} "${line}"`, `Error in line ${i + 1}: ${(e as Error).message}`);
+        throw new KernelError('IPSET', 'ipset restore', `line ${n} "${line}"`, `Error in line ${n}: ${(e as Error).message}`);
       }
-    });
+    };
+    for (const c of changes) {
+      switch (c.op) {
+        case 'create': step(() => this.create(c.set)); break;
+        case 'add': for (const m of c.members) step(() => { this.need(c.set).members.add(canonicalMember(this.need(c.set), m)); }); break;
+        case 'del': for (const m of c.members) step(() => { this.need(c.set).members.delete(canonicalMember(this.need(c.set), m)); }); break;
+        case 'swap': step(() => this.swap(c.set, c.with)); break;
+        case 'destroy': step(() => this.destroy(c.set)); break;
+      }
+    }
   }
 
   save(): string {
     return formatIpsetSave(this.sets.values());
   }
 
-  private apply(line: string): void {
-    const words = line.split(/\s+/);
-    const exist = words.includes('-exist');
-    const [verb, name, arg] = words.filter((w) => w !== '-exist');
-    if (!name) throw new Error('Missing set name');
+  private need(name: string): FakeSet {
     const set = this.sets.get(name);
-    const need = () => { if (!set) throw new Error('The set with the given name does not exist'); return set; };
-    switch (verb) {
-      case 'create': {
-        const type = arg as SetType;
-        if (!TYPES.includes(type)) throw new Error(`Syntax error: unknown settype ${arg}`);
-        const fam = type !== 'bitmap:port' && words[words.indexOf('family') + 1] === 'inet6' ? 6 : 4;
-        if (set) {
-          if (exist && set.type === type && set.family === fam) return;
-          throw new Error('Set cannot be created: set with the same name already exists');
-        }
-        if (name.length > 31) throw new Error('Syntax error: setname is longer than 31 characters');
-        this.sets.set(name, { name, type, family: fam, members: new Set() });
-        return;
-      }
-      case 'add': case 'del': {
-        const s = need();
-        const member = canonicalMember(s, arg ?? '');
-        if (verb === 'add') {
-          if (s.members.has(member) && !exist) throw new Error("Element cannot be added to the set: it's already added");
-          s.members.add(member);
-        } else if (!s.members.delete(member) && !exist) {
-          throw new Error("Element cannot be deleted from the set: it's not added");
-        }
-        return;
-      }
-      case 'flush': need().members.clear(); return;
-      case 'destroy':
-        need();
-        if (this.referenced.has(name)) throw new Error('Set cannot be destroyed: it is in use by a kernel component');
-        this.sets.delete(name);
-        return;
-      case 'swap': {
-        const a = need();
-        const b = this.sets.get(arg ?? '');
-        if (!b) throw new Error('The set with the given name does not exist');
-        if (a.type !== b.type || a.family !== b.family) throw new Error('The sets cannot be swapped: their type does not match');
-        this.sets.set(a.name, { ...b, name: a.name });
-        this.sets.set(b.name, { ...a, name: b.name });
-        return;
-      }
-      default:
-        throw new Error(`Syntax error: unknown command ${verb}`);
-    }
+    if (!set) throw new Error('The set with the given name does not exist');
+    return set;
+  }
+
+  private create(spec: SetSpec): void {
+    if (!TYPES.includes(spec.type)) throw new Error(`Syntax error: unknown settype ${spec.type}`);
+    if (this.sets.has(spec.name)) throw new Error('Set cannot be created: set with the same name already exists');
+    if (spec.name.length > 31) throw new Error('Syntax error: setname is longer than 31 characters');
+    this.sets.set(spec.name, { name: spec.name, type: spec.type, family: spec.type === 'bitmap:port' ? 4 : spec.family, members: new Set() });
+  }
+
+  private destroy(name: string): void {
+    this.need(name);
+    if (this.referenced.has(name)) throw new Error('Set cannot be destroyed: it is in use by a kernel component');
+    this.sets.delete(name);
+  }
+
+  private swap(name: string, other: string): void {
+    const a = this.need(name);
+    const b = this.need(other);
+    if (a.type !== b.type || a.family !== b.family) throw new Error('The sets cannot be swapped: their type does not match');
+    this.sets.set(a.name, { ...b, name: a.name });
+    this.sets.set(b.name, { ...a, name: b.name });
   }
 }
 

@@ -1,9 +1,11 @@
-// In-memory iptables: applies iptables-restore --noflush input all-or-nothing, with the tool's
-// rules about chains (declaring a chain flushes it; a rule needs its chain and its target to
-// exist), and prints tables as iptables-save does (without counters).
+// In-memory iptables: carries out a table write all-or-nothing, as iptables-restore --noflush
+// does with its input, with the tool's rules about chains (declaring a chain flushes it; a rule
+// needs its chain and its target to exist; a referenced chain cannot be deleted) and its line
+// numbers in errors, and prints tables as iptables-save does (without counters).
 import { KernelError } from '../../lib/kernel/errors.js';
 import type { IpFamily } from '../../lib/net/address.js';
-import type { Iptables, Table } from '../../lib/kernel/iptables/types.js';
+import { jumpRuleText } from '../../lib/kernel/iptables/save-text.js';
+import type { Iptables, Table, TableWrite } from '../../lib/kernel/iptables/types.js';
 
 const BUILTIN: Readonly<Record<Table, readonly string[]>> = {
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
@@ -28,40 +30,47 @@ export class FakeIptables implements Iptables {
     return `${lines.join('\n')}\n`;
   }
 
-  async restore(family: IpFamily, table: Table, input: string): Promise<void> {
+  async write(family: IpFamily, w: TableWrite): Promise<void> {
     this.restores++;
+    const { table } = w;
     const next: Chains = new Map([...this.chains(family, table)].map(([k, v]) => [k, [...v]]));
-    const fail = (n: number, why: string) => new KernelError('IPTABLES', 'iptables-restore --noflush', `table ${table}`, `line ${n} failed: ${why}`);
-    const pending: Array<{ n: number; line: string }> = [];
-    input.split('\n').forEach((raw, i) => {
-      const line = raw.trim();
-      const n = i + 1;
-      if (line === '' || line.startsWith('#') || line === 'COMMIT') return;
-      if (line.startsWith('*')) { if (line.slice(1) !== table) throw fail(n, `table ${line.slice(1)} given to a ${table} restore`); return; }
-      if (line.startsWith(':')) {
-        const name = line.slice(1).split(' ')[0]!;
-        next.set(name, []); // declaring a chain creates or flushes it
-        return;
-      }
-      pending.push({ n, line });
-    });
-    for (const { n, line } of pending) {
-      const m = /^-(A|I|D|X|F) (\S+)(?: (\d+))?(?: (.*))?$/.exec(line);
-      if (!m) throw fail(n, 'unknown command');
-      const [, op, chain, pos, rest = ''] = m;
-      const rules = next.get(chain!);
-      if (!rules) throw fail(n, `chain ${chain} does not exist`);
-      const target = /-j (\S+)/.exec(rest)?.[1];
-      if ((op === 'A' || op === 'I') && target && !TARGETS.has(target) && !next.has(target)) throw fail(n, `target ${target} does not exist`);
-      if (op === 'A') rules.push(rest);
-      else if (op === 'I') rules.splice(Math.max(0, Number(pos ?? 1) - 1), 0, rest);
-      else if (op === 'D') { const at = rules.indexOf(rest); if (at < 0) throw fail(n, 'rule does not exist'); rules.splice(at, 1); }
-      else if (op === 'F') rules.length = 0;
-      else if (op === 'X') {
-        if (BUILTIN[table].includes(chain!)) throw fail(n, 'cannot delete a built-in chain');
-        for (const [, rs] of next) if (rs.some((r) => r.endsWith(`-j ${chain}`))) throw fail(n, `chain ${chain} is referenced`);
-        next.delete(chain!);
-      }
+    // line 1 is "*table"; each part's lines follow in the order restoreText writes them
+    let n = 1;
+    const fail = (why: string) => new KernelError('IPTABLES', 'iptables-restore --noflush', `table ${table}`, `line ${n} failed: ${why}`);
+    const chainOf = (chain: string) => { const rules = next.get(chain); if (!rules) throw fail(`chain ${chain} does not exist`); return rules; };
+    const targetExists = (rule: string) => {
+      const target = /-j (\S+)/.exec(rule)?.[1];
+      if (target && !TARGETS.has(target) && !next.has(target)) throw fail(`target ${target} does not exist`);
+    };
+    for (const c of w.chains) { n++; next.set(c, []); }
+    for (const j of w.insertJumps) {
+      n++;
+      const rest = jumpRuleText(j).replace(/^-A \S+ /, '');
+      targetExists(rest);
+      chainOf(j.from).unshift(rest);
+    }
+    for (const r of w.rules) {
+      n++;
+      const m = /^-A (\S+) (.*)$/.exec(r);
+      if (!m) throw fail('unknown command');
+      const rules = chainOf(m[1]!);
+      targetExists(m[2]!);
+      rules.push(m[2]!);
+    }
+    for (const j of w.deleteJumps) {
+      n++;
+      const rules = chainOf(j.from);
+      const at = rules.indexOf(jumpRuleText(j).replace(/^-A \S+ /, ''));
+      if (at < 0) throw fail('rule does not exist');
+      rules.splice(at, 1);
+    }
+    for (const c of w.deleteChains) { n++; chainOf(c).length = 0; }
+    for (const c of w.deleteChains) {
+      n++;
+      chainOf(c);
+      if (BUILTIN[table].includes(c)) throw fail('cannot delete a built-in chain');
+      for (const [, rs] of next) if (rs.some((r) => r.endsWith(`-j ${c}`))) throw fail(`chain ${c} is referenced`);
+      next.delete(c);
     }
     this.tables.set(`${family}/${table}`, next);
   }

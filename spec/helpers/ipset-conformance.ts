@@ -3,18 +3,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
-import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
+import { setChangeCount, syncSets } from '../../lib/plan/set-changes.js';
+import { restoreText } from '../../lib/kernel/ipset/restore-text.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
 import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/model/kube-sets.js';
 import type { Ipsets, SetState } from '../../lib/kernel/ipset/types.js';
+
+const v4 = (name: string, type: SetState['type']) => ({ name, type, family: 4 as const });
 
 export const state = (id: KubeSetId, family: 4 | 6, members: string[]): SetState => ({ ...kubeSetSpec(id, family), members: new Set(members) });
 
 /** Observe, plan, apply: what a sync does with the adapter. */
 export async function sync(ipsets: Ipsets, desired: SetState[], rebuildAll = false) {
-  const summary = buildSyncScript(desired, await ipsets.list(), { rebuildAll });
-  await ipsets.restore(summary.script);
-  return summary;
+  const sync = syncSets(desired, await ipsets.list(), { rebuildAll });
+  await ipsets.apply(sync.changes);
+  return { ...sync, script: restoreText(sync.changes) };
 }
 
 const SAMPLE: SetState[] = [
@@ -45,7 +48,7 @@ export function ipsetConformance(label: string, withIpsets: (body: (ipsets: Ipse
     assert.equal(first.created, SAMPLE.length);
     assert.equal(formatIpsetSave((await ipsets.list()).values()), formatIpsetSave(SAMPLE));
     const again = await sync(ipsets, SAMPLE);
-    assert.equal(again.script, '');
+    assert.equal(setChangeCount(again.changes), 0);
     const changed = SAMPLE.map((s) => s.name === 'KUBE-CLUSTER-IP'
       ? { ...s, members: new Set(['10.96.0.1,tcp:443', '10.96.0.10,udp:53', '10.96.0.10,tcp:53', '10.96.0.99,tcp:80']) } : s);
     const patch = await sync(ipsets, changed);
@@ -68,26 +71,27 @@ export function ipsetConformance(label: string, withIpsets: (body: (ipsets: Ipse
   });
 
   t('a set of the wrong type is replaced', async (ipsets) => {
-    await ipsets.restore('create KUBE-IPVS-IPS hash:ip,port family inet hashsize 1024 maxelem 65536\n');
+    await ipsets.apply([{ op: 'create', set: v4('KUBE-IPVS-IPS', 'hash:ip,port') }]);
     await sync(ipsets, [state('ipvsIps', 4, ['10.96.0.1'])]);
     assert.equal(formatIpsetSave((await ipsets.list()).values()), formatIpsetSave([state('ipvsIps', 4, ['10.96.0.1'])]));
   });
 
-  t('a bad script fails with the line that broke it, and earlier lines stay applied', async (ipsets) => {
+  t('a bad change fails with the restore line that broke it, and earlier ones stay applied', async (ipsets) => {
     await assert.rejects(
-      ipsets.restore('create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 65536\nadd KUBE-NOPE 10.0.0.1\n'),
+      ipsets.apply([{ op: 'create', set: v4('KUBE-LOOP-BACK', 'hash:ip,port,ip') }, { op: 'add', set: 'KUBE-NOPE', members: ['10.0.0.1'] }]),
       (e: unknown) => {
         assert.ok(isKernelError(e, 'IPSET'), String(e));
-        assert.match(e.message, /ipset restore line 2 "add KUBE-NOPE 10\.0\.0\.1": .*does not exist/);
+        assert.match(e.message, /ipset restore line 2 "add KUBE-NOPE 10\.0\.0\.1 -exist": .*does not exist/);
         return true;
       });
     assert.ok((await ipsets.list()).has('KUBE-LOOP-BACK'));
-    await assert.rejects(ipsets.restore('add KUBE-LOOP-BACK 10.0.0.1,tcp:80\n'), /line 1/);
+    await assert.rejects(ipsets.apply([{ op: 'add', set: 'KUBE-LOOP-BACK', members: ['10.0.0.1,tcp:80,10.0.0.2', '10.0.0.1,tcp:80'] }]), /line 2 .*10\.0\.0\.1,tcp:80 -exist/);
+    assert.deepEqual([...(await ipsets.list()).get('KUBE-LOOP-BACK')!.members], ['10.0.0.1,tcp:80,10.0.0.2'], 'the good member before it stays');
   });
 
   t('sets not named KUBE-* are not listed, so never synced or removed', async (ipsets) => {
-    await ipsets.restore('create my-firewall hash:ip family inet hashsize 1024 maxelem 65536\n');
+    await ipsets.apply([{ op: 'create', set: v4('my-firewall', 'hash:ip') }]);
     assert.equal((await ipsets.list()).has('my-firewall'), false);
-    await ipsets.restore('destroy my-firewall\n');
+    await ipsets.apply([{ op: 'destroy', set: 'my-firewall' }]);
   });
 }

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
 import { JUMP_RULES, skeletonRules, type SkeletonOptions, OWNED_CHAINS } from '../../lib/model/skeleton.js';
 import { inSaveOrder, jumpRuleText, ownedRulesOf } from '../../lib/kernel/iptables/save-text.js';
-import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
-import type { Iptables } from '../../lib/kernel/iptables/types.js';
+import { writeSkeleton } from './write-skeleton.js';
+import { tableWrite, type Iptables } from '../../lib/kernel/iptables/types.js';
 
 const v4: SkeletonOptions = { family: 4, masqueradeAll: false, clusterCidrs: ['10.244.0.0/16'], masqueradeBit: 14 };
 const v6: SkeletonOptions = { family: 6, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 };
@@ -24,7 +24,7 @@ export function iptablesConformance(label: string, withIptables: (body: (ipt: Ip
   }
 
   t('jump rules are inserted once, at the top, and rules of others are kept', async (ipt) => {
-    await ipt.restore(4, 'filter', '*filter\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n');
+    await ipt.write(4, tableWrite('filter', { rules: ['-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'] }));
     const { nat, filter } = skeletonRules(v4);
     await writeSkeleton(ipt, 4, [nat, filter]);
     await writeSkeleton(ipt, 4, [nat, filter]);
@@ -41,15 +41,27 @@ export function iptablesConformance(label: string, withIptables: (body: (ipt: Ip
   t('a chain flushed by hand is repaired by the next write', async (ipt) => {
     const { nat, filter } = skeletonRules(v4);
     await writeSkeleton(ipt, 4, [nat, filter]);
-    await ipt.restore(4, 'nat', '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n');
+    await ipt.write(4, tableWrite('nat', { chains: ['KUBE-SERVICES'] }));
     assert.equal(ownedRulesOf(await ipt.save(4, 'nat'), OWNED_CHAINS.nat).filter((l) => l.startsWith('-A KUBE-SERVICES')).length, 0);
     await writeSkeleton(ipt, 4, [nat, filter]);
     assert.deepEqual(ownedRulesOf(await ipt.save(4, 'nat'), OWNED_CHAINS.nat), inSaveOrder(nat.rules));
   });
 
-  t('a rule with a missing chain fails the whole restore, and nothing of it is applied', async (ipt) => {
-    await assert.rejects(ipt.restore(4, 'nat', '*nat\n:KUBE-MARK-MASQ - [0:0]\n-A KUBE-NOPE -j RETURN\nCOMMIT\n'),
+  t('a rule with a missing chain fails the whole write, and nothing of it is applied', async (ipt) => {
+    await assert.rejects(ipt.write(4, tableWrite('nat', { chains: ['KUBE-MARK-MASQ'], rules: ['-A KUBE-NOPE -j RETURN'] })),
       (e: unknown) => { assert.ok(isKernelError(e, 'IPTABLES'), String(e)); return true; });
     assert.doesNotMatch(await ipt.save(4, 'nat'), /KUBE-MARK-MASQ/);
+  });
+
+  t('owned jumps and chains are removed, and the rules of others stay; a chain still referenced is not deleted', async (ipt) => {
+    await ipt.write(4, tableWrite('filter', { rules: ['-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'] }));
+    const { nat, filter } = skeletonRules(v4);
+    await writeSkeleton(ipt, 4, [nat, filter]);
+    await assert.rejects(ipt.write(4, tableWrite('filter', { deleteChains: ['KUBE-FORWARD'] })), (e: unknown) => isKernelError(e, 'IPTABLES'));
+    for (const table of ['nat', 'filter'] as const) {
+      await ipt.write(4, tableWrite(table, { deleteJumps: JUMP_RULES.filter((j) => j.table === table), deleteChains: [...OWNED_CHAINS[table]] }));
+      assert.doesNotMatch(await ipt.save(4, table), /KUBE-/, table);
+    }
+    assert.match(await ipt.save(4, 'filter'), /^-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT$/m);
   });
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { isKernelError } from '../../lib/kernel/errors.js';
 import { IpsetCli } from '../../lib/kernel/ipset/ipset-cli.js';
-import { buildSyncScript } from '../../lib/kernel/ipset/restore-script.js';
+import { syncSets } from '../../lib/plan/set-changes.js';
 import { KUBE_SETS, kubeSetSpec, type KubeSetId } from '../../lib/model/kube-sets.js';
 import { inNamespace } from './in-namespace.js';
 
@@ -18,5 +18,5 @@ export async function rejectsWith(p: Promise<unknown>, code: string): Promise<vo
 /** Create every KUBE-* set (empty) in a namespace: iptables rules can only match existing sets. */
 export async function createKubeSets(ns: string, families: ReadonlyArray<4 | 6> = [4, 6]): Promise<void> {
   const sets = (Object.keys(KUBE_SETS) as KubeSetId[]).flatMap((id) => families.map((f) => ({ ...kubeSetSpec(id, f), members: new Set<string>() })));
-  await new IpsetCli(inNamespace(ns)).restore(buildSyncScript(sets, new Map()).script);
+  await new IpsetCli(inNamespace(ns)).apply(syncSets(sets, new Map()).changes);
 }

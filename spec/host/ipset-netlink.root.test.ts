@@ -23,7 +23,7 @@ async function netlinkList(ns: string, all = false): Promise<{ ms: number; sets:
 
 const netlinkIpsets = (ns: string): Ipsets => {
   const cli = new IpsetCli(inNamespace(ns));
-  return { list: async () => (await netlinkList(ns)).sets, restore: (script) => cli.restore(script) };
+  return { list: async () => (await netlinkList(ns)).sets, apply: (changes) => cli.apply(changes) };
 };
 
 ipsetConformance('ipset over netlink (root, netns)', (body) => withNetns('ipsetnl', (ns) => body(netlinkIpsets(ns))));
@@ -62,23 +62,19 @@ test('ipset over netlink (root, netns): every element kind reads back exactly as
 test('ipset over netlink (root, netns): sets of others are read only when asked for; entries of other protocols read back as text ipset accepts for the same element', async () => {
   await withNetns('ipsetnl', async (ns) => {
     const cli = new IpsetCli(inNamespace(ns));
-    await cli.restore([
-      'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536',
-      'add KUBE-CLUSTER-IP 10.96.0.1,tcp:443',
-      'add KUBE-CLUSTER-IP 10.0.0.1,udplite:5000',
-      'add KUBE-CLUSTER-IP 10.0.0.1,icmp:8/0',
-      'add KUBE-CLUSTER-IP 10.0.0.1,47:0',
-      'create my-firewall hash:ip family inet hashsize 1024 maxelem 65536',
-      'add my-firewall 10.0.0.1',
-      '',
-    ].join('\n'));
+    await cli.apply([
+      { op: 'create', set: { name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', family: 4 } },
+      { op: 'add', set: 'KUBE-CLUSTER-IP', members: ['10.96.0.1,tcp:443', '10.0.0.1,udplite:5000', '10.0.0.1,icmp:8/0', '10.0.0.1,47:0'] },
+      { op: 'create', set: { name: 'my-firewall', type: 'hash:ip', family: 4 } },
+      { op: 'add', set: 'my-firewall', members: ['10.0.0.1'] },
+    ]);
     assert.deepEqual([...(await netlinkList(ns)).sets.keys()], ['KUBE-CLUSTER-IP']);
     assert.deepEqual([...(await netlinkList(ns, true)).sets.keys()].sort(), ['KUBE-CLUSTER-IP', 'my-firewall']);
     // ipset names gre and icmp types where we print numbers: the plan deletes such a stray entry
     // by our text, so the tool must take it for the same element.
     const members = [...(await netlinkList(ns)).sets.get('KUBE-CLUSTER-IP')!.members].sort();
     assert.deepEqual(members, ['10.0.0.1,47:0', '10.0.0.1,icmp:8/0', '10.0.0.1,udplite:5000', '10.96.0.1,tcp:443']);
-    await cli.restore(members.map((m) => `del KUBE-CLUSTER-IP ${m}\n`).join(''));
+    await cli.apply([{ op: 'del', set: 'KUBE-CLUSTER-IP', members }]);
     assert.equal((await netlinkList(ns)).sets.get('KUBE-CLUSTER-IP')!.members.size, 0);
   });
 });

@@ -7,7 +7,7 @@ import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { IptablesCli } from '../../lib/kernel/iptables/iptables-cli.js';
 import { skeletonRules, OWNED_CHAINS } from '../../lib/model/skeleton.js';
 import { inSaveOrder, ownedRulesOf } from '../../lib/kernel/iptables/save-text.js';
-import { writeSkeleton } from '../../lib/kernel/iptables/write.js';
+import { writeSkeleton } from '../helpers/write-skeleton.js';
 import { inNamespace } from '../helpers/in-namespace.js';
 import { createLogger } from '../../lib/log.js';
 import { run } from '../helpers/exec.js';

@@ -27,7 +27,9 @@ export async function runCleanup({ settings, stdout, log }: CommandContext<Comma
     }
     const result = await applyCleanup(kernel, plan, log);
     stdout.write(lines.map((l) => `${l}\n`).join(''));
-    stdout.write(`removed ${result.removed} object(s)${result.failed.length ? `, ${result.failed.length} step(s) failed` : ''}${kept}\n`);
+    const failed = result.failed.length ? `, ${result.failed.length} step(s) failed` : '';
+    const skipped = result.skipped ? `, ${result.skipped} not attempted after the failure` : '';
+    stdout.write(`removed ${result.removed} object(s)${failed}${skipped}${kept}\n`);
     return result.failed.length ? 1 : 0;
   } finally {
     kernel.close();

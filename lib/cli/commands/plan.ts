@@ -9,7 +9,8 @@ import type { DesiredState, Problem } from '../../model/desired-state.js';
 import type { NodeFacts } from '../../model/node.js';
 import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
 import { formatIpsetSave } from '../../kernel/ipset/save-format.js';
-import { restoreInput } from '../../kernel/iptables/save-text.js';
+import { restoreText } from '../../kernel/iptables/save-text.js';
+import { skeletonWrite } from '../../plan/table-writes.js';
 import type { LocalAddress } from '../../kernel/links/types.js';
 import { RtnetlinkLinks } from '../../kernel/links/rtnetlink-links.js';
 import { ObjectsFileError, readObjectsFile } from '../../sources/objects-file.js';
@@ -73,7 +74,7 @@ function render(d: DesiredState, format: (typeof FORMATS)[number]): string {
     case 'iptables':
     case 'ip6tables': {
       const fam = d.iptables.find((f) => f.family === (format === 'iptables' ? 4 : 6));
-      return fam ? fam.tables.map((t) => restoreInput(t, '')).join('') : '';
+      return fam ? fam.tables.map((t) => restoreText(skeletonWrite(t, ''))).join('') : '';
     }
     case 'json': return `${JSON.stringify(toJson(d), null, 2)}\n`;
   }

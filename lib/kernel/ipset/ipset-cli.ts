@@ -4,7 +4,8 @@
 import { KernelError } from '../errors.js';
 import { runTool, type ToolRunner } from '../tool.js';
 import { parseIpsetSave } from './save-format.js';
-import { OWNED_PREFIX, type Ipsets, type SetState } from './types.js';
+import { restoreText } from './restore-text.js';
+import { OWNED_PREFIX, type Ipsets, type SetChange, type SetState } from './types.js';
 
 export interface SetReader {
   list(keep: (name: string) => boolean): Promise<Map<string, SetState>>;
@@ -20,7 +21,8 @@ export class IpsetCli implements Ipsets {
     return parseIpsetSave(r.stdout, (name) => name.startsWith(OWNED_PREFIX));
   }
 
-  async restore(script: string): Promise<void> {
+  async apply(changes: readonly SetChange[]): Promise<void> {
+    const script = restoreText(changes);
     if (script === '') return;
     const r = await this.run('ipset', ['restore'], script);
     if (r.code !== 0) {

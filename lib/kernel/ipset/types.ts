@@ -15,11 +15,20 @@ export interface SetState extends SetSpec {
   readonly members: ReadonlySet<string>;
 }
 
+/** One change of a set, as data until an adapter writes it; adds and deletes of present or absent members are no-ops. */
+export type SetChange =
+  | { readonly op: 'create'; readonly set: SetSpec }
+  | { readonly op: 'add'; readonly set: string; readonly members: readonly string[] }
+  | { readonly op: 'del'; readonly set: string; readonly members: readonly string[] }
+  /** exchange the contents of two sets of the same type and family */
+  | { readonly op: 'swap'; readonly set: string; readonly with: string }
+  | { readonly op: 'destroy'; readonly set: string };
+
 export interface Ipsets {
   /** Every set whose name starts with KUBE- (ours and kube-proxy's), with members. */
   list(): Promise<Map<string, SetState>>;
-  /** Apply one `ipset restore` script. Fails at the first bad line (KernelError naming it). */
-  restore(script: string): Promise<void>;
+  /** Carry out changes in order, as one `ipset restore`. Fails at the first bad one (KernelError naming it); earlier ones stay. */
+  apply(changes: readonly SetChange[]): Promise<void>;
 }
 
 export const OWNED_PREFIX = 'KUBE-';

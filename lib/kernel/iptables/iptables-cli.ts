@@ -3,7 +3,8 @@
 import { KernelError } from '../errors.js';
 import { runTool, type ToolRunner } from '../tool.js';
 import type { IpFamily } from '../../net/address.js';
-import type { Backend, Iptables, Table } from './types.js';
+import { restoreText } from './save-text.js';
+import type { Backend, Iptables, Table, TableWrite } from './types.js';
 
 export class IptablesCli implements Iptables {
   constructor(readonly backend: Backend, private readonly run: ToolRunner = runTool) {}
@@ -36,8 +37,8 @@ export class IptablesCli implements Iptables {
     return r.stdout;
   }
 
-  async restore(family: IpFamily, table: Table, input: string): Promise<void> {
-    const r = await this.run(this.tool(family, 'restore'), ['--noflush', '--wait=5'], input);
-    if (r.code !== 0) throw new KernelError('IPTABLES', `${this.tool(family, 'restore')} --noflush`, `table ${table}`, r.stderr.trim());
+  async write(family: IpFamily, w: TableWrite): Promise<void> {
+    const r = await this.run(this.tool(family, 'restore'), ['--noflush', '--wait=5'], restoreText(w));
+    if (r.code !== 0) throw new KernelError('IPTABLES', `${this.tool(family, 'restore')} --noflush`, `table ${w.table}`, r.stderr.trim());
   }
 }

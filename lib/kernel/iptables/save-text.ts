@@ -1,6 +1,6 @@
 // iptables-save's text: how the proxy writes its chains (iptables-restore --noflush input) and reads
 // them back, in the tools' own spelling so that written and saved text compare equal.
-import type { JumpRule, TableRules } from './types.js';
+import type { JumpRule, TableWrite } from './types.js';
 
 // Quoted as iptables-save prints it, so written and saved text are equal.
 export const quoteSaveArg = (s: string) => (/[\s"']/.test(s) ? `"${s.replace(/(["'])/g, '\\$1')}"` : s);
@@ -9,20 +9,25 @@ export function jumpRuleText(j: JumpRule): string {
   return `-A ${j.from} -m comment --comment ${quoteSaveArg(j.comment)} -j ${j.to}`;
 }
 
-/**
- * iptables-restore --noflush input for one table: the owned chains are declared (which flushes
- * them) and refilled; jump rules missing from `saved` (iptables-save of the table) are inserted
- * at the top of their built-in chain.
- */
-export function restoreInput(rules: TableRules, saved: string): string {
-  const present = new Set(saved.split('\n').map((l) => l.trim()));
-  const lines = [`*${rules.table}`, ...rules.chains.map((c) => `:${c} - [0:0]`)];
-  for (const j of rules.jumps) {
-    if (!present.has(jumpRuleText(j))) lines.push(jumpRuleText(j).replace(/^-A (\S+)/, '-I $1 1'));
-  }
-  for (const r of rules.rules) lines.push(r);
-  lines.push('COMMIT');
+/** iptables-restore --noflush input of a write, in the order of its parts. */
+export function restoreText(w: TableWrite): string {
+  const lines = [
+    `*${w.table}`,
+    ...w.chains.map((c) => `:${c} - [0:0]`),
+    ...w.insertJumps.map((j) => jumpRuleText(j).replace(/^-A (\S+)/, '-I $1 1')),
+    ...w.rules,
+    ...w.deleteJumps.map((j) => jumpRuleText(j).replace(/^-A /, '-D ')),
+    ...w.deleteChains.map((c) => `-F ${c}`),
+    ...w.deleteChains.map((c) => `-X ${c}`),
+    'COMMIT',
+  ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The jump rules present in iptables-save text of their table. */
+export function presentJumps(jumps: readonly JumpRule[], saved: string): JumpRule[] {
+  const lines = new Set(saved.split('\n').map((l) => l.trim()));
+  return jumps.filter((j) => lines.has(jumpRuleText(j)));
 }
 
 /** Rules in iptables-save's order: grouped by chain, chains by name, rule order kept within a chain. */

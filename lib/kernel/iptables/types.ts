@@ -21,11 +21,30 @@ export interface TableRules {
   readonly rules: readonly string[];
 }
 
+/** One iptables-restore --noflush of a table, as data until an adapter writes it; all of it or nothing applies. */
+export interface TableWrite {
+  readonly table: Table;
+  /** chains declared: created, or flushed when present */
+  readonly chains: readonly string[];
+  /** jump rules inserted at the top of their built-in chain */
+  readonly insertJumps: readonly JumpRule[];
+  /** "-A CHAIN ..." rules appended, in iptables-save's spelling */
+  readonly rules: readonly string[];
+  /** jump rules deleted */
+  readonly deleteJumps: readonly JumpRule[];
+  /** chains flushed, then deleted */
+  readonly deleteChains: readonly string[];
+}
+
+/** A write with only the parts given. */
+export const tableWrite = (table: Table, parts: Partial<Omit<TableWrite, 'table'>>): TableWrite =>
+  ({ table, chains: [], insertJumps: [], rules: [], deleteJumps: [], deleteChains: [], ...parts });
+
 export interface Iptables {
   /** iptables-save of one table. */
   save(family: IpFamily, table: Table): Promise<string>;
-  /** One iptables-restore --noflush of a whole table's input. */
-  restore(family: IpFamily, table: Table, input: string): Promise<void>;
+  /** One iptables-restore --noflush of the write. */
+  write(family: IpFamily, write: TableWrite): Promise<void>;
 }
 
 export type Backend = 'nft' | 'legacy';

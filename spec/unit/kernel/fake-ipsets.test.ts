@@ -7,7 +7,7 @@ ipsetConformance('fake ipsets', async (body) => body(new FakeIpsets()));
 
 test('fake ipsets: a set used by an iptables rule cannot be replaced by a different type', async () => {
   const ipsets = new FakeIpsets();
-  await ipsets.restore('create KUBE-IPVS-IPS hash:ip,port family inet hashsize 1024 maxelem 65536\n');
+  await ipsets.apply([{ op: 'create', set: { name: 'KUBE-IPVS-IPS', type: 'hash:ip,port', family: 4 } }]);
   ipsets.referenced.add('KUBE-IPVS-IPS');
   await assert.rejects(sync(ipsets, [state('ipvsIps', 4, ['10.96.0.1'])]), /destroy KUBE-IPVS-IPS.*in use/);
 });

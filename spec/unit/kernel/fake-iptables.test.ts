@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeIptables } from '../../fakes/fake-iptables.js';
 import { skeletonRules } from '../../../lib/model/skeleton.js';
-import { restoreInput } from '../../../lib/kernel/iptables/save-text.js';
+import { restoreText } from '../../../lib/kernel/iptables/save-text.js';
+import { skeletonWrite } from '../../../lib/plan/table-writes.js';
 import { iptablesConformance } from '../../helpers/iptables-conformance.js';
 
 iptablesConformance('fake iptables', (body) => body(new FakeIptables()));
@@ -28,12 +29,12 @@ test('skeleton: load balancers whose source ranges exclude the node get an OUT-F
   assert.ok(filter.rules.includes('-A KUBE-IPVS-OUT-FILTER -s 192.0.2.10/32 -m ipvs --vproto 6 --vaddr 192.0.2.10 --vport 443 -j DROP'));
 });
 
-test('restore input declares the owned chains and inserts only the missing jumps', () => {
+test('a skeleton write declares the owned chains and inserts only the missing jumps', () => {
   const { nat } = skeletonRules({ family: 4, masqueradeBit: 14, clusterCidrs: [], masqueradeAll: false });
-  const fresh = restoreInput(nat, '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n');
+  const fresh = restoreText(skeletonWrite(nat, '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n'));
   assert.match(fresh, /^\*nat\n:KUBE-SERVICES - \[0:0\]\n/);
   assert.equal(fresh.split('\n').filter((l) => l.startsWith('-I ')).length, 3);
-  const withJumps = restoreInput(nat, '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n');
+  const withJumps = restoreText(skeletonWrite(nat, '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n'));
   assert.deepEqual(withJumps.split('\n').filter((l) => l.startsWith('-I ')), ['-I POSTROUTING 1 -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING']);
   assert.match(fresh, /COMMIT\n$/);
 });

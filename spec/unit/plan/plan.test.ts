@@ -18,6 +18,7 @@ import { CONFIG, slice, svc } from '../../helpers/objects.js';
 import { fakeKernel, memoryLogger, type FakeKernel } from '../../helpers/fake-kernel.js';
 import { rs, vs } from '../../helpers/ipvs-conformance.js';
 import { ObjectReader, readSnapshot, type RawObjects } from '../../../lib/sources/read-objects.js';
+import { restoreText } from '../../../lib/kernel/ipset/restore-text.js';
 
 type Obj = Record<string, unknown>;
 const OPTS: PlanOptions = { excludeCidrs: [] };
@@ -124,7 +125,8 @@ test('a deleted Service: removals come last: unbind, delete virtual servers, the
   await sync(k, [...WEB, ...DNS]);
   const ops = await plan(k, DNS);
   assert.deepEqual(kinds(ops), ['unbind-address', 'delete-virtual-server', 'delete-virtual-server', 'delete-virtual-server', 'ipset-restore']);
-  const script = (ops.at(-1) as { script: string }).script;
+  const last = ops.at(-1)!;
+  const script = last.kind === 'ipset-restore' ? restoreText(last.changes) : '';
   assert.match(script, /^del KUBE-CLUSTER-IP 10.96.0.10,tcp:80 -exist$/m);
   assert.match(script, /^del KUBE-NODE-PORT-TCP 30080 -exist$/m);
   await sync(k, DNS);
@@ -163,7 +165,7 @@ test('a hand-flushed chain is rewritten: one iptables-restore for that table onl
   await sync(k, WEB);
   k.iptables.tamper(4, 'nat', 'KUBE-SERVICES', []);
   const ops = await plan(k, WEB);
-  assert.deepEqual(ops.map((o) => (o.kind === 'iptables-restore' ? `${o.kind} ${o.family} ${o.table}` : o.kind)), ['iptables-restore 4 nat']);
+  assert.deepEqual(ops.map((o) => (o.kind === 'iptables-restore' ? `${o.kind} ${o.family} ${o.write.table}` : o.kind)), ['iptables-restore 4 nat']);
   await sync(k, WEB);
   assert.deepEqual(await plan(k, WEB), []);
 });
@@ -186,7 +188,7 @@ test('a failed iptables write stops the sync before any removal', async () => {
   const k = fakeKernel();
   await sync(k, [...WEB, ...DNS]);
   k.iptables.tamper(4, 'filter', 'KUBE-FORWARD', ['-j DROP']);
-  k.iptables.restore = async () => { throw new KernelError('IPTABLES', 'iptables-restore', 'filter', 'line 3 failed'); };
+  k.iptables.write = async () => { throw new KernelError('IPTABLES', 'iptables-restore', 'filter', 'line 3 failed'); };
   const { log, lines } = memoryLogger();
   const out = await syncOnce(k, await desiredFor(k, DNS), OPTS, log);
   assert.equal(out.result.failed[0]!.op.kind, 'iptables-restore');
@@ -245,7 +247,7 @@ test('with the memory of a successful sync, a sync of changes reads neither ipse
   assert.equal((await p.sync(WEB.slice(0, 1))).operations.some((o) => o.kind === 'iptables-restore'), false, 'unseen until a full resync');
   p.memory.forget();
   const full = await p.sync(WEB.slice(0, 1));
-  assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => `${(o as { family: number }).family} ${(o as { table: string }).table}`), ['4 nat']);
+  assert.deepEqual(full.operations.filter((o) => o.kind === 'iptables-restore').map((o) => (o.kind === 'iptables-restore' ? `${o.family} ${o.write.table}` : '')), ['4 nat']);
 });
 
 /** A synced Service web with two endpoints, a fake clock and a 60 s graceful termination timeout. */
