@@ -2,7 +2,7 @@
 import { parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { GLOBAL_OPTIONS, uniqueOptions, type AnyOption } from './options.js';
-import { loadSettings, setKnownConfigKeys } from './settings.js';
+import { loadSettings } from './settings.js';
 import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
@@ -12,7 +12,8 @@ import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
 export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, showConfigCommand];
-setKnownConfigKeys(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
+/** Every key the configuration file may hold, across all commands. */
+const CONFIG_KEYS: ReadonlySet<string> = new Set(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
 /** The command run when none is named. */
 const DEFAULT_COMMAND = 'run';
 
@@ -48,7 +49,7 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   let loaded;
   try {
     // optionsFor lists the global options first; naming them here types the global settings
-    loaded = loadSettings([...GLOBAL_OPTIONS, ...optionsFor(command.name).slice(GLOBAL_OPTIONS.length)], parsed.values, io.env);
+    loaded = loadSettings([...GLOBAL_OPTIONS, ...optionsFor(command.name).slice(GLOBAL_OPTIONS.length)], parsed.values, io.env, CONFIG_KEYS);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`ipvs-proxy: ${e.message}\n`);

@@ -51,6 +51,8 @@ export function loadSettings<const S extends readonly AnyOption[]>(
   specs: S,
   flags: ReadonlyMap<string, string | boolean | string[]>,
   env: NodeJS.ProcessEnv,
+  /** keys of every command: the file may hold those of other commands */
+  knownKeys: ReadonlySet<string> = new Set(specs.map((s) => s.key)),
 ): LoadedSettings<S> {
   const schema: Record<string, convict.SchemaObj> = {};
   for (const s of specs) {
@@ -63,7 +65,7 @@ export function loadSettings<const S extends readonly AnyOption[]>(
     // convict's typed paths do not help with a schema built at run time.
     const conf = convict(schema, { env, args: [] }) as unknown as LooseConfig;
     if (file) {
-      const loaded = readConfigFile(file, bySpec);
+      const loaded = readConfigFile(file, bySpec, knownKeys);
       warnings = loaded.warnings;
       conf.load(loaded.values);
     }
@@ -82,16 +84,12 @@ export function loadSettings<const S extends readonly AnyOption[]>(
   }
 }
 
-/** Every key the configuration file may hold, across all commands. */
-let knownKeys: ReadonlySet<string> = new Set();
-export function setKnownConfigKeys(keys: Iterable<string>): void { knownKeys = new Set(keys); }
-
 /**
  * The configuration file as typed values for this command's options: ipvs-proxy's own format
  * (keys as in `show-config`; durations like "30s") or a kube-proxy KubeProxyConfiguration.
  * Keys of other commands are left out; unknown keys are errors.
  */
-function readConfigFile(file: string, bySpec: ReadonlyMap<string, AnyOption>): { values: Record<string, unknown>; warnings: string[] } {
+function readConfigFile(file: string, bySpec: ReadonlyMap<string, AnyOption>, knownKeys: ReadonlySet<string>): { values: Record<string, unknown>; warnings: string[] } {
   const text = readFileSync(file, 'utf8'); // the OS error (ENOENT, EACCES) as is
   let doc: unknown;
   try {

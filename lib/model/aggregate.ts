@@ -11,7 +11,6 @@ import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Prob
 import type { ServiceState } from './service-state.js';
 import type { ModelConfig } from './build.js';
 import { serviceId, splitServiceId } from './service.js';
-import { flat } from '../flat-string.js';
 
 /** What one Service (or one group of objects) contributes: its state if programmed, and its problems. */
 export interface Share {
@@ -242,7 +241,7 @@ export class DesiredAggregate {
   }
 
   private claim(id: string, d: DesiredVirtualServer, sign: 1 | -1): void {
-    const key = flat(vsKey(d.vs));
+    const key = vsKey(d.vs);
     const list = this.claimants(key);
     const first = list[0];
     let next: DesiredVirtualServer[];

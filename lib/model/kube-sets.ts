@@ -32,15 +32,13 @@ export const KUBE_SETS = {
 
 export type KubeSetId = keyof typeof KUBE_SETS;
 
+// One string per name, made once: the model keeps a set name beside every member.
+const V6_NAMES: ReadonlyMap<KubeSetId, string> = new Map((Object.keys(KUBE_SETS) as KubeSetId[])
+  .map((id) => [id, `KUBE-6-${KUBE_SETS[id].base.slice('KUBE-'.length)}`.slice(0, 31)]));
+
 export function kubeSetName(id: KubeSetId, family: IpFamily): string {
-  const base = KUBE_SETS[id].base;
-  if (family === 4) return base;
-  // one string per name: the model keeps a set name beside every member
-  let name = V6_NAMES.get(id);
-  if (name === undefined) V6_NAMES.set(id, (name = `KUBE-6-${base.slice('KUBE-'.length)}`.slice(0, 31)));
-  return name;
+  return family === 4 ? KUBE_SETS[id].base : V6_NAMES.get(id)!;
 }
-const V6_NAMES = new Map<KubeSetId, string>();
 
 export function kubeSetSpec(id: KubeSetId, family: IpFamily): SetSpec {
   const type = KUBE_SETS[id].type;

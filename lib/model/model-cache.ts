@@ -12,7 +12,7 @@ import { sliceOwnerId, type ServiceObject, type SliceObject, type Snapshot } fro
 import { nodeView, serviceState, type NodeView } from './service-state.js';
 import { DesiredAggregate, type StateChanges } from './aggregate.js';
 import { exact } from './exact-array.js';
-import { flat } from '../flat-string.js';
+import { serviceId } from './service.js';
 
 /** The objects of one group: the Service objects of a namespace/name (normally one) and its slices. */
 export interface ObjectGroup {
@@ -55,11 +55,11 @@ export class ModelCache {
     const agg = this.prepare(node, config);
     const groups = new Map<string, { services: ServiceObject[]; slices: SliceObject[] }>();
     const group = (id: string) => { let g = groups.get(id); if (!g) groups.set(id, (g = { services: [], slices: [] })); return g; };
-    for (const o of snapshot.services) group(flat(`${o.namespace}/${o.name}`)).services.push(o);
+    for (const o of snapshot.services) group(serviceId(o)).services.push(o);
     const duplicates: Problem[] = [];
     for (const [, objs] of groupByName(snapshot.endpointSlices)) {
       if (objs.length > 1) duplicates.push(...admitSlice(objs).problems);
-      else group(flat(sliceOwnerId(objs[0]!))).slices.push(objs[0]!);
+      else group(sliceOwnerId(objs[0]!)).slices.push(objs[0]!);
     }
     this.recomputed = 0;
     for (const id of [...this.entries.keys()]) if (!groups.has(id)) this.refresh(id, EMPTY);

@@ -2,7 +2,7 @@
 // and EndpointSlice typed, or the reason it is skipped, named for reports.
 import type { Problem } from './desired-state.js';
 import type { EndpointSlice } from './endpoint-slice.js';
-import type { Service } from './service.js';
+import { serviceId, type Service } from './service.js';
 
 export interface ServiceObject {
   readonly namespace: string;
@@ -29,4 +29,4 @@ export interface Snapshot {
 }
 
 /** The Service (namespace/name) a slice belongs to. */
-export const sliceOwnerId = (s: SliceObject) => `${s.namespace}/${s.owner}`;
+export const sliceOwnerId = (s: SliceObject) => serviceId({ namespace: s.namespace, name: s.owner });

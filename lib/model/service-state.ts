@@ -51,7 +51,7 @@ export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
 }
 
 export function serviceState(svc: Service, slices: readonly EndpointSlice[], node: NodeView): ServiceState {
-  const id = flat(serviceId(svc));
+  const id = serviceId(svc);
   const virtualServers: DesiredVirtualServer[] = [];
   const bind = new Set<string>();
   const members: string[] = [];

@@ -2,6 +2,7 @@
 // it from API objects, lib/sources/read-service.ts).
 import type { Protocol } from '../kernel/ipvs/types.js';
 import type { SchedulerRequest } from './scheduler.js';
+import { flat } from '../flat-string.js';
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
@@ -44,6 +45,7 @@ export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 /** the value of SERVICE_PROXY_NAME_LABEL this proxy answers to */
 export const PROXY_NAME = 'ipvs-proxy';
 
-export const serviceId = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+/** namespace/name, flat: the model keeps one per Service */
+export const serviceId = (s: { readonly namespace: string; readonly name: string }) => flat(`${s.namespace}/${s.name}`);
 /** serviceId's inverse (a namespace holds no '/'). */
 export const splitServiceId = (id: string) => ({ namespace: id.slice(0, id.indexOf('/')), name: id.slice(id.indexOf('/') + 1) });

@@ -13,7 +13,6 @@ import type { DesiredState } from '../model/desired-state.js';
 import { tableKey, type ObservedState } from './observed-state.js';
 import type { Operation } from './operations.js';
 import { ownership } from './ownership.js';
-import { flat } from '../flat-string.js';
 import { drainKey, retireRealServer, type DrainState } from './graceful-termination.js';
 
 export interface PlanOptions {
@@ -49,15 +48,14 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
   const adds = addToSets(desired.sets, observed.sets);
   if (adds.changes.length > 0) ops.push({ kind: 'ipset-restore', phase: 'add', changes: adds.changes });
 
-  // flat: a full resync holds ~40,000 of these keys at 30,000 Services, a tree of pieces each otherwise
-  const have = new Map(observed.virtualServers.map((o) => [flat(vsKey(o.vs)), o]));
+  const have = new Map(observed.virtualServers.map((o) => [vsKey(o.vs), o]));
   // Virtual servers first, then real servers: each group runs as one batch (many requests in flight).
   const vsOps: Operation[] = [];
   const rsOps: Operation[] = [];
   const afterRs: Operation[] = [];
   const wantVs = new Set<string>();
   for (const d of desired.virtualServers) {
-    const key = flat(vsKey(d.vs));
+    const key = vsKey(d.vs);
     wantVs.add(key);
     const cur = have.get(key);
     const service = d.service;
@@ -121,8 +119,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
 /** The kernel holds exactly the wanted real servers, each masqueraded at weight 1 with no thresholds (as the model wants them all). */
 function unchanged(have: RealServerStatuses, want: RealServerList): boolean {
   if (have.length !== want.length) return false;
-  const keys = have.plainKeys ? have.plainKeys()
-    : [...have].every((r) => r.weight === 1 && r.forward === 'masq' && r.upperThreshold === 0 && r.lowerThreshold === 0) ? [...have].map(rsKey) : undefined;
+  const keys = have.plainKeys();
   if (!keys) return false;
   const wanted = new Set(want.keys());
   return keys.every((k) => wanted.has(k));

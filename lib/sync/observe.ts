@@ -10,6 +10,7 @@ import { tableKey, type ObservedState, type ObservedVirtualServer } from '../pla
 import type { SetState } from '../kernel/ipset/types.js';
 import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import type { Kernel } from './kernel.js';
+import { RealServerStatusArray, RealServerStatusList } from '../kernel/ipvs/status-list.js';
 
 const TABLES: readonly Table[] = ['nat', 'filter'];
 
@@ -52,10 +53,10 @@ async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[]
     only ?? timed('virtualServers', kernel.ipvs.listVirtualServers()),
     !only && kernel.ipvs.listAllRealServers ? timed('realServers', kernel.ipvs.listAllRealServers()) : undefined,
   ]);
-  if (all) return vss.map((vs) => ({ vs, realServers: all.get(vsKey(vs)) ?? [] }));
+  if (all) return vss.map((vs) => ({ vs, realServers: all.get(vsKey(vs)) ?? RealServerStatusList.EMPTY }));
   const read = await Promise.all(vss.map(async (vs) => {
     try {
-      return { vs, realServers: await kernel.ipvs.listRealServers(vs) };
+      return { vs, realServers: new RealServerStatusArray(await kernel.ipvs.listRealServers(vs)) };
     } catch (e) {
       // deleted by someone else between the two dumps
       if (!isKernelError(e, 'ESRCH')) throw e;

@@ -3,7 +3,7 @@
 // once, and as objects they would take several times the memory. Each entry is "rsKey forward
 // weight active inactive" ('m' masq, 'l' local, 't' tunnel, 'r' route, 'b' bypass), entries are
 // separated by ','.
-import type { ForwardMethod, RealServerStatus } from './types.js';
+import { rsKey, type ForwardMethod, type RealServerStatus, type RealServerStatuses } from './types.js';
 
 const FORWARD_CODES: Readonly<Record<ForwardMethod, string>> = { masq: 'm', local: 'l', tunnel: 't', route: 'r', bypass: 'b' };
 const FORWARD_OF: Readonly<Record<string, ForwardMethod>> = { m: 'masq', l: 'local', t: 'tunnel', r: 'route', b: 'bypass' };
@@ -14,7 +14,7 @@ export function statusEntry(address: string, port: number, forward: ForwardMetho
   return `${host}:${port} ${FORWARD_CODES[forward]} ${weight} ${active} ${inactive}`;
 }
 
-export class RealServerStatusList implements Iterable<RealServerStatus> {
+export class RealServerStatusList implements RealServerStatuses {
   private constructor(private readonly packed: string, readonly length: number) {}
 
   static readonly EMPTY = new RealServerStatusList('', 0);
@@ -51,6 +51,20 @@ export class RealServerStatusList implements Iterable<RealServerStatus> {
   /** The real servers as objects. */
   toJSON(): RealServerStatus[] {
     return this.length === 0 ? [] : this.packed.split(',').map(status);
+  }
+}
+
+/** Real servers read as objects (one virtual server's dump, with thresholds). */
+export class RealServerStatusArray implements RealServerStatuses {
+  constructor(private readonly list: readonly RealServerStatus[]) {}
+
+  get length(): number { return this.list.length; }
+
+  [Symbol.iterator](): Iterator<RealServerStatus> { return this.list[Symbol.iterator](); }
+
+  plainKeys(): string[] | undefined {
+    const plain = this.list.every((r) => r.weight === 1 && r.forward === 'masq' && r.upperThreshold === 0 && r.lowerThreshold === 0);
+    return plain ? this.list.map(rsKey) : undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 // IPVS virtual servers and real servers as plain data, shared by the netlink adapter, the fake,
 // the plan and the ipvsadm-format printer.
 import { hostPort, type IpFamily } from '../../net/address.js';
+import { flat } from '../../flat-string.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = { tcp: 6, udp: 17, sctp: 132 };
@@ -49,11 +50,11 @@ export interface RealServer extends RealServerKey {
   readonly lowerThreshold: number;
 }
 
-/** The real servers of a virtual server as the kernel reports them: an array, or a packed list. */
+/** The real servers of a virtual server as the kernel reports them (status-list.ts). */
 export interface RealServerStatuses extends Iterable<RealServerStatus> {
   readonly length: number;
   /** the rsKeys when every one is masqueraded at weight 1 with no thresholds, else undefined (a packed list answers without making objects) */
-  plainKeys?(): string[] | undefined;
+  plainKeys(): string[] | undefined;
 }
 
 /** A real server as the kernel reports it, with its connection counters. */
@@ -63,7 +64,8 @@ export interface RealServerStatus extends RealServer {
   readonly persistentConnections: number;
 }
 
-export const vsKey = (k: VirtualServerKey): string => `${k.protocol.toUpperCase()} ${hostPort(k.address, k.port)}`;
+/** flat: a full resync holds ~40,000 of these keys at 30,000 Services, each a tree of pieces otherwise */
+export const vsKey = (k: VirtualServerKey): string => flat(`${k.protocol.toUpperCase()} ${hostPort(k.address, k.port)}`);
 export const rsKey = (k: RealServerKey): string => hostPort(k.address, k.port);
 
 export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
