@@ -1,11 +1,9 @@
 // The real servers of a desired virtual server, packed into one string. Every real server the
 // model wants has weight 1, masquerading and no thresholds, so only its address and port vary:
 // the list keeps them as bytes in a one-byte string (per real server the family, 4 or 16 address
-// bytes, the port), sorted by address text, then port. At 30,000 Services that is hundreds of
-// thousands of real servers; as objects (with their address strings and an array per list) they
-// held ~40 MB of heap, as "10.244.1.5:8080" text 8.4 MB, as bytes ~3 MB. Objects and text are
-// made only while a sync looks at a list. Addresses must be canonical (as the model's are): they
-// come back in canonical form.
+// bytes, the port), sorted by address text, then port: a fraction of the memory of objects or
+// text, for hundreds of thousands of real servers at scale. Objects and text are made only while
+// a sync looks at a list. Addresses must be canonical (as the model's are): they come back so.
 import ipaddr from 'ipaddr.js';
 import { hostPort, ipFromBytes } from '../net/address.js';
 import type { RealServer, RealServerKey } from '../kernel/ipvs/types.js';

@@ -1,7 +1,6 @@
 // EndpointSlices by the Service they name, so that a change names the Services it touches and
 // objectsOf(service) finds their slices without a scan. Most Services have one slice: it is
-// kept as the value itself, a Map only from the second (a Map each cost ~300 bytes, 10 MB at
-// 30,000 Services).
+// kept as the value itself, a Map only from the second (a Map costs ~300 bytes).
 
 type Slices<T> = { readonly key: string; readonly obj: T } | Map<string, T>;
 

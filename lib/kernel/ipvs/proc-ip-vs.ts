@@ -19,10 +19,8 @@ export function parseProcIpVs(text: string): Map<string, RealServerStatusList> {
 }
 
 /**
- * The same, from the text in pieces of any size (a line may be split between two): the table is
- * read a piece at a time, never held whole. At 30,000 Services it is ~26 MB of text, and reading
- * it whole held it about three times over (the pieces, joined, then as a string) in the idle
- * resync, which sets the proxy's peak memory.
+ * The same, from the text in pieces of any size (a line may be split between two): the table
+ * (tens of MB at scale) is never held whole, as the idle resync that reads it sets the peak memory.
  */
 export class ProcIpVsParser {
   private readonly out = new Map<string, RealServerStatusList>();
@@ -76,11 +74,10 @@ export class ProcIpVsParser {
 }
 
 /**
- * The table read by a `cat` child process, its output parsed as it comes. The kernel hands out
- * /proc/net/ip_vs one page (4 KB) per read() whatever the buffer, and each read by Node is a
- * round trip through its thread pool: at 10,000 virtual servers (8 MB) that took 10.2 s in the VM,
- * against 2.1 s for a plain `dd` of the same file. cat makes those reads in C and Node reads the
- * pipe 64 KB at a time. Without a cat on the PATH, Node reads the file itself.
+ * The table read by a `cat` child process, its output parsed as it comes: the kernel hands out
+ * /proc/net/ip_vs one page per read(), and each read by Node is a round trip through its thread
+ * pool, where cat makes them in C and Node reads the pipe 64 KB at a time. Without a cat on the
+ * PATH, Node reads the file itself.
  */
 export function readProcIpVs(path = '/proc/net/ip_vs', cat = 'cat'): Promise<Map<string, RealServerStatusList>> {
   return new Promise((resolve, reject) => {
