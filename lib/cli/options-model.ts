@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { canonicalIp, type IpFamily } from '../net/address.js';
-import type { ModelConfig } from '../model/build.js';
+import type { ModelConfig } from '../model/config.js';
 import { checkNodePortSelector } from '../model/node.js';
 import { SCHEDULER_OPTION, option, type SettingsOf } from './options.js';
 

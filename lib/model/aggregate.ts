@@ -9,7 +9,7 @@ import type { SetSpec, SetState } from '../kernel/ipset/types.js';
 import { skeletonRules } from './skeleton.js';
 import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Problem, ServiceSummary } from './desired-state.js';
 import type { ServiceState } from './service-state.js';
-import type { ModelConfig } from './build.js';
+import type { ModelConfig } from './config.js';
 import { serviceId, splitServiceId } from './service.js';
 
 /** What one Service (or one group of objects) contributes: its state if programmed, and its problems. */

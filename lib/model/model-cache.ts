@@ -6,7 +6,7 @@
 // costs one Service. An update gives the state a build of the same objects gives (property-tested).
 import type { DesiredState, Problem } from './desired-state.js';
 import type { NodeFacts } from './node.js';
-import type { ModelConfig } from './build.js';
+import type { ModelConfig } from './config.js';
 import { admitService, admitSlice, groupByName } from './admit.js';
 import { sliceOwnerId, type ServiceObject, type SliceObject, type Snapshot } from './objects.js';
 import { nodeView, serviceState, type NodeView } from './service-state.js';

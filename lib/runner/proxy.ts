@@ -2,7 +2,7 @@
 // the health and metrics that report on it. Data flows one way: source -> snapshot -> desired
 // state -> plan -> kernel.
 import type { Logger } from '../log.js';
-import type { ModelConfig } from '../model/build.js';
+import type { ModelConfig } from '../model/config.js';
 import { ModelCache } from '../model/model-cache.js';
 import type { DesiredAggregate, StateChanges } from '../model/aggregate.js';
 import type { NodeFacts } from '../model/node.js';

@@ -9,7 +9,7 @@ import { FakeApiServer } from '../../spec/helpers/fake-apiserver.js';
 import { KubeSource } from '../../lib/sources/kube-source.js';
 import { apiEndpoint } from '../../lib/sources/api-endpoint.js';
 import { ModelCache } from '../../lib/model/model-cache.js';
-import type { ModelConfig } from '../../lib/model/build.js';
+import type { ModelConfig } from '../../lib/model/config.js';
 import { memoryLogger } from '../../spec/helpers/fake-kernel.js';
 const n = Number(process.argv[2] ?? 30000);
 const CONFIG: ModelConfig = { scheduler: 'rr', families: [4, 6], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: ['10.128.0.0/9'], masqueradeBit: 14 };

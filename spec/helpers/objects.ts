@@ -1,6 +1,7 @@
 // Builders for Service and EndpointSlice objects as the API server returns them, and a model run
 // with a default node, for the model, plan and sync tests.
-import { buildDesiredState, type ModelConfig } from '../../lib/model/build.js';
+import { buildDesiredState } from '../../lib/model/build.js';
+import type { ModelConfig } from '../../lib/model/config.js';
 import { readSnapshot } from '../../lib/sources/read-objects.js';
 import type { DesiredState } from '../../lib/model/desired-state.js';
 import type { NodeFacts } from '../../lib/model/node.js';

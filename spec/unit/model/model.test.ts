@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONFIG, NODE, linesFor, members, model, problems, slice, svc, type Ep } from '../../helpers/objects.js';
 import type { DesiredState } from '../../../lib/model/desired-state.js';
-import type { ModelConfig } from '../../../lib/model/build.js';
+import type { ModelConfig } from '../../../lib/model/config.js';
 import type { NodeFacts } from '../../../lib/model/node.js';
 import { buildDesiredState } from '../../../lib/model/build.js';
 import { readSnapshot } from '../../../lib/sources/read-objects.js';
