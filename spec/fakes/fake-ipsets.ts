@@ -1,6 +1,6 @@
 // In-memory ipsets that carry out set changes as `ipset restore` does: command by command (a
-// member of an add or del is one), stopping at the first error (earlier ones stay applied), with
-// the tool's error cases and its line numbers in the error.
+// member of an add or del is one), stopping at the first error (earlier commands stay applied,
+// the members batched with the bad one do not), with the tool's error cases and line numbers.
 import { KernelError } from '../../lib/kernel/errors.js';
 import { canonicalIp } from '../../lib/net/address.js';
 import { formatIpsetSave } from '../../lib/kernel/ipset/save-format.js';
@@ -39,8 +39,14 @@ export class FakeIpsets implements Ipsets {
     for (const c of changes) {
       switch (c.op) {
         case 'create': step(() => this.create(c.set)); break;
-        case 'add': for (const m of c.members) step(() => { this.need(c.set).members.add(canonicalMember(this.need(c.set), m)); }); break;
-        case 'del': for (const m of c.members) step(() => { this.need(c.set).members.delete(canonicalMember(this.need(c.set), m)); }); break;
+        case 'add': case 'del': {
+          // as the tool: a set's consecutive members go in one message, lost whole if one is bad
+          const batch: string[] = [];
+          for (const m of c.members) step(() => { batch.push(canonicalMember(this.need(c.set), m)); });
+          const members = this.need(c.set).members;
+          for (const m of batch) { if (c.op === 'add') members.add(m); else members.delete(m); }
+          break;
+        }
         case 'swap': step(() => this.swap(c.set, c.with)); break;
         case 'destroy': step(() => this.destroy(c.set)); break;
       }

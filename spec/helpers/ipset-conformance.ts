@@ -76,7 +76,7 @@ export function ipsetConformance(label: string, withIpsets: (body: (ipsets: Ipse
     assert.equal(formatIpsetSave((await ipsets.list()).values()), formatIpsetSave([state('ipvsIps', 4, ['10.96.0.1'])]));
   });
 
-  t('a bad change fails with the restore line that broke it, and earlier ones stay applied', async (ipsets) => {
+  t('a bad change fails with the restore line that broke it; earlier changes stay, the members batched with it do not', async (ipsets) => {
     await assert.rejects(
       ipsets.apply([{ op: 'create', set: v4('KUBE-LOOP-BACK', 'hash:ip,port,ip') }, { op: 'add', set: 'KUBE-NOPE', members: ['10.0.0.1'] }]),
       (e: unknown) => {
@@ -85,8 +85,9 @@ export function ipsetConformance(label: string, withIpsets: (body: (ipsets: Ipse
         return true;
       });
     assert.ok((await ipsets.list()).has('KUBE-LOOP-BACK'));
+    // ipset restore sends a set's consecutive members in one message: a bad one loses its batch
     await assert.rejects(ipsets.apply([{ op: 'add', set: 'KUBE-LOOP-BACK', members: ['10.0.0.1,tcp:80,10.0.0.2', '10.0.0.1,tcp:80'] }]), /line 2 .*10\.0\.0\.1,tcp:80 -exist/);
-    assert.deepEqual([...(await ipsets.list()).get('KUBE-LOOP-BACK')!.members], ['10.0.0.1,tcp:80,10.0.0.2'], 'the good member before it stays');
+    assert.deepEqual([...(await ipsets.list()).get('KUBE-LOOP-BACK')!.members], [], 'no member of the batch is added');
   });
 
   t('sets not named KUBE-* are not listed, so never synced or removed', async (ipsets) => {

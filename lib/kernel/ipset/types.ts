@@ -27,7 +27,7 @@ export type SetChange =
 export interface Ipsets {
   /** Every set whose name starts with KUBE- (ours and kube-proxy's), with members. */
   list(): Promise<Map<string, SetState>>;
-  /** Carry out changes in order, as one `ipset restore`. Fails at the first bad one (KernelError naming it); earlier ones stay. */
+  /** Carry out changes in order, as one `ipset restore`. Fails at the first bad one (KernelError naming its line); earlier changes stay. */
   apply(changes: readonly SetChange[]): Promise<void>;
 }
 
