@@ -12,6 +12,10 @@ export interface Endpoint {
   readonly serving: boolean;
   readonly terminating: boolean;
   readonly nodeName: string | undefined;
+  /** hints.forZones: the zones that should use it (topology-aware routing); empty without hints */
+  readonly zoneHints: readonly string[];
+  /** hints.forNodes: the nodes that should use it (trafficDistribution PreferSameNode); empty without hints */
+  readonly nodeHints: readonly string[];
 }
 
 export interface SlicePort {

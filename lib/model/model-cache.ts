@@ -108,7 +108,7 @@ export class ModelCache {
       this.fresh = true;
     }
     const view = nodeView(node, config);
-    const viewKey = JSON.stringify([view.name, [...view.own].sort(), view.nodePortIps]);
+    const viewKey = JSON.stringify([view.name, [...view.own].sort(), view.nodePortIps, view.zone ?? null]);
     if (viewKey !== this.viewKey) { this.view = view; this.viewKey = viewKey; this.stale = true; }
     return this.agg;
   }

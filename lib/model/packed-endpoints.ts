@@ -2,13 +2,15 @@
 // strings instead of an object and two strings each. At 30,000 Services that is hundreds of
 // thousands of endpoints, ~140 bytes of heap each unpacked, ~6 packed: an IPv4 address as 4
 // bytes, a node name as its number in the packer's table (a cloud node's name is ~30 characters,
-// and 10,000 endpoints share each). Readers see `endpoints` as Endpoint objects, made on demand.
+// and 10,000 endpoints share each), a zone hint likewise. Readers see `endpoints` as Endpoint
+// objects, made on demand. Slices with node hints or several zone hints per endpoint stay unpacked.
 import type { Endpoint, EndpointSlice, SlicePort } from './endpoint-slice.js';
 import { Interner } from './interner.js';
 
-/** per endpoint one character: BASE + 2 * (ready*4 + serving*2 + terminating) + hasNodeName */
+/** per endpoint one character: BASE + 4 * (ready*4 + serving*2 + terminating) + 2 * hasZoneHint + hasNodeName */
 const BASE = 48;
-/** node numbers are one UTF-16 unit; past this many names, slices are kept unpacked */
+const NONE: readonly string[] = Object.freeze([]);
+/** name numbers are one UTF-16 unit; past this many names, slices are kept unpacked */
 const MAX_NODE_NAMES = 0xffff;
 
 /** Packs the slices of one source; it owns the node-name table and shared strings they refer to. */
@@ -24,10 +26,18 @@ export class EndpointPacker {
     if (endpoints.length === 0) return slice;
     const codes: number[] = [];
     const nodes: number[] = [];
+    const zones: number[] = [];
     for (const e of endpoints) {
-      let code = BASE + 2 * ((e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.terminating ? 1 : 0));
+      if (e.nodeHints.length > 0 || e.zoneHints.length > 1) return slice;
+      let code = BASE + 4 * ((e.ready ? 4 : 0) + (e.serving ? 2 : 0) + (e.terminating ? 1 : 0));
+      if (e.zoneHints.length === 1) {
+        const z = this.nameNumber(e.zoneHints[0]!);
+        if (z === undefined) return slice;
+        zones.push(z);
+        code += 2;
+      }
       if (e.nodeName !== undefined) {
-        const n = this.nodeNumber(e.nodeName);
+        const n = this.nameNumber(e.nodeName);
         if (n === undefined) return slice;
         nodes.push(n);
         code += 1;
@@ -38,10 +48,10 @@ export class EndpointPacker {
     const addresses = slice.family === 4
       ? Buffer.from(endpoints.flatMap((e) => e.address.split('.').map(Number))).toString('latin1')
       : endpoints.map((e) => e.address).join(',');
-    return new PackedSlice(slice, this.ports(slice.ports), addresses, this.strings.intern(fromCodes(codes)), this.strings.intern(fromCodes(nodes)), this.names);
+    return new PackedSlice(slice, this.ports(slice.ports), addresses, this.strings.intern(fromCodes(codes)), this.strings.intern(fromCodes(nodes)), this.strings.intern(fromCodes(zones)), this.names);
   }
 
-  private nodeNumber(name: string): number | undefined {
+  private nameNumber(name: string): number | undefined {
     let n = this.numbers.get(name);
     if (n === undefined) {
       if (this.names.length >= MAX_NODE_NAMES) return undefined;
@@ -75,6 +85,8 @@ class PackedSlice implements EndpointSlice {
     private readonly codes: string,
     /** per endpoint that has a node name, its number in `names` as one character */
     private readonly nodes: string,
+    /** per endpoint that has a zone hint, its number in `names` as one character */
+    private readonly zones: string,
     private readonly names: readonly string[],
   ) {
     this.namespace = slice.namespace;
@@ -87,12 +99,15 @@ class PackedSlice implements EndpointSlice {
     const addresses = this.addressList();
     const out: Endpoint[] = [];
     let n = 0;
+    let z = 0;
     for (let i = 0; i < this.codes.length; i++) {
       const code = this.codes.charCodeAt(i) - BASE;
-      const c = code >> 1;
+      const c = code >> 2;
       out.push({
         address: addresses[i]!, ready: (c & 4) !== 0, serving: (c & 2) !== 0, terminating: (c & 1) !== 0,
         nodeName: code & 1 ? this.names[this.nodes.charCodeAt(n++)] : undefined,
+        zoneHints: code & 2 ? [this.names[this.zones.charCodeAt(z++)]!] : NONE,
+        nodeHints: NONE,
       });
     }
     return out;

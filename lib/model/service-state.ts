@@ -16,6 +16,9 @@ import { flat } from '../flat-string.js';
 import { RealServerList } from './real-server-list.js';
 import { resolveScheduler, type SchedulerChoice } from './scheduler.js';
 
+/** The Node label topology-aware routing reads. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
 export interface ServiceStateConfig {
   readonly nodePortAddresses: readonly string[];
   /** the scheduler of Services that ask for none */
@@ -39,6 +42,8 @@ export interface NodeView {
   readonly own: ReadonlySet<string>;
   readonly nodePortIps: Readonly<Record<IpFamily, readonly string[]>>;
   readonly scheduler: string;
+  /** the Node's topology.kubernetes.io/zone label, for topology-aware routing */
+  readonly zone: string | undefined;
 }
 
 export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
@@ -47,6 +52,7 @@ export function nodeView(node: NodeFacts, cfg: ServiceStateConfig): NodeView {
     own: ownAddresses(node),
     nodePortIps: { 4: nodePortAddresses(node, cfg.nodePortAddresses, 4), 6: nodePortAddresses(node, cfg.nodePortAddresses, 6) },
     scheduler: cfg.scheduler,
+    zone: node.labels[ZONE_LABEL],
   };
 }
 
@@ -72,7 +78,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
     const family = ipFamily(clusterIP);
     for (const port of svc.ports) {
       const eps = portEndpoints(slices, port, family, node.name);
-      const { cluster, local } = select(eps);
+      const { cluster, local } = select(eps, { node: node.name, zone: node.zone });
       for (const e of eps) {
         if (!e.local) continue;
         add(family, 'loopBack', `${e.address},${port.protocol}:${e.port},${e.address}`);

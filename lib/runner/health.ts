@@ -1,26 +1,35 @@
 // /healthz and /livez, and the /metrics endpoint. /healthz (readiness) is ready once a sync has
-// succeeded and the last success is younger than twice the sync period (as kube-proxy's healthz);
-// before the first sync it says what the proxy waits for. /livez only fails once a proxy that had
-// synced stops succeeding: waiting for an unreachable API server is not fixed by a restart.
+// succeeded and the last success is younger than twice the sync period (as kube-proxy's healthz),
+// and while the Node is not being deleted (KEP-3836: load balancers that probe it drain the node
+// first); before the first sync it says what the proxy waits for. /livez only fails once a proxy
+// that had synced stops succeeding: waiting for an unreachable API server is not fixed by a restart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyMetrics } from './metrics.js';
 
 export class HealthState {
   private lastSuccess: number | undefined;
   private readonly started: number;
-  constructor(private readonly syncPeriodMs: number, private readonly now: () => number = Date.now, private readonly problem: () => string | undefined = () => undefined) {
+  constructor(
+    private readonly syncPeriodMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly problem: () => string | undefined = () => undefined,
+    /** false while the Node is being deleted */
+    private readonly nodeEligible: () => boolean = () => true,
+  ) {
     this.started = now();
   }
   synced(): void { this.lastSuccess = this.now(); }
-  /** ready: synced, recently */
-  healthy(): boolean { return this.lastSuccess !== undefined && this.fresh(this.lastSuccess); }
+  /** ready: synced, recently, and the Node is not going away */
+  healthy(): boolean { return this.lastSuccess !== undefined && this.fresh(this.lastSuccess) && this.nodeEligible(); }
   /** alive: still starting, or synced recently */
   alive(): boolean { return this.lastSuccess === undefined || this.fresh(this.lastSuccess); }
-  report() {
+  /** upstream's fields (lastUpdated, currentTime, and nodeEligible for /healthz), then what the proxy waits for */
+  report(withNode: boolean) {
     const problem = this.problem();
     return {
       lastUpdated: this.lastSuccess === undefined ? null : new Date(this.lastSuccess).toISOString(),
       currentTime: new Date(this.now()).toISOString(),
+      ...(withNode ? { nodeEligible: this.nodeEligible() } : {}),
       ...(this.lastSuccess === undefined ? { waiting: problem ?? 'for the first sync', waitingSeconds: Math.round((this.now() - this.started) / 1000) } : problem ? { problem } : {}),
     };
   }
@@ -31,8 +40,9 @@ export function healthHandler(state: HealthState) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' && path !== '/livez') { res.writeHead(404).end('not found\n'); return; }
-    const ok = path === '/healthz' ? state.healthy() : state.alive();
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(state.report())}\n`);
+    const healthz = path === '/healthz';
+    const ok = healthz ? state.healthy() : state.alive();
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' }).end(`${JSON.stringify(state.report(healthz))}\n`);
   };
 }
 

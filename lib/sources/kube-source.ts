@@ -13,6 +13,8 @@ import { ObjectReader } from './read-objects.js';
 import { SliceIndex } from './slice-index.js';
 
 const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+/** the cluster autoscaler's taint on a node it is about to delete */
+export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
@@ -127,6 +129,7 @@ export class KubeSource implements Source {
     return {
       labels: n.metadata?.labels ?? {},
       primaryAddresses: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+      eligible: !n.metadata?.deletionTimestamp && !(n.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT),
     };
   }
 

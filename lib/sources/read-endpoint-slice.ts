@@ -68,6 +68,7 @@ function parse(obj: unknown, intern: (s: string) => string): SliceParse {
         serving: optBool(c.serving, `${path}.conditions.serving`) ?? true,
         terminating: optBool(c.terminating, `${path}.conditions.terminating`) ?? false,
         nodeName: optInternedString(e.nodeName, `${path}.nodeName`, intern),
+        ...hintsOf(optRecord(e.hints, `${path}.hints`), `${path}.hints`, intern),
       };
     });
     const ports = list(o.ports, 'ports').flatMap((v, i) => {
@@ -90,4 +91,15 @@ function parse(obj: unknown, intern: (s: string) => string): SliceParse {
 function optInternedString(v: unknown, path: string, intern: (s: string) => string): string | undefined {
   const s = optString(v, path);
   return s === undefined ? undefined : intern(s);
+}
+
+const NO_HINTS: readonly string[] = Object.freeze([]);
+
+/** hints.forZones and hints.forNodes as name lists (most endpoints have none: one shared empty list). */
+function hintsOf(h: Readonly<Record<string, unknown>>, path: string, intern: (s: string) => string): { zoneHints: readonly string[]; nodeHints: readonly string[] } {
+  const names = (v: unknown, p: string) => {
+    const l = list(v, p).map((x, i) => intern(str(record(x, `${p}[${i}]`).name, `${p}[${i}].name`)));
+    return l.length === 0 ? NO_HINTS : l;
+  };
+  return { zoneHints: names(h.forZones, `${path}.forZones`), nodeHints: names(h.forNodes, `${path}.forNodes`) };
 }

@@ -36,6 +36,10 @@ export interface Ep {
   ready?: boolean;
   serving?: boolean;
   terminating?: boolean;
+  /** hints.forZones */
+  zones?: string[];
+  /** hints.forNodes */
+  forNodes?: string[];
 }
 
 export function slice(name: string, service: string, eps: Array<Ep | string>, o: { ns?: string; ports?: Obj[]; type?: string; labels?: Record<string, string> } = {}): Obj {
@@ -43,6 +47,7 @@ export function slice(name: string, service: string, eps: Array<Ep | string>, o:
     addresses: [e.ip],
     conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
     ...(e.node ? { nodeName: e.node } : {}),
+    ...(e.zones || e.forNodes ? { hints: { ...(e.zones ? { forZones: e.zones.map((name) => ({ name })) } : {}), ...(e.forNodes ? { forNodes: e.forNodes.map((name) => ({ name })) } : {}) } } : {}),
   }));
   const first = eps[0] === undefined ? '' : typeof eps[0] === 'string' ? eps[0] : eps[0].ip;
   return {

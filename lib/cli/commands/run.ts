@@ -108,7 +108,10 @@ export const runCommand = command({
       return 1;
     }
     const metrics = new ProxyMetrics();
-    const health = new HealthState(syncPeriodMs, Date.now, () => source.problem?.());
+    // the Node's eligibility as last seen (a Node object gone keeps what it said last, as upstream)
+    let eligible = true;
+    const nodeEligible = () => (eligible = source.node()?.eligible ?? eligible);
+    const health = new HealthState(syncPeriodMs, Date.now, () => source.problem?.(), nodeEligible);
     const proxy = new Proxy({
       source, kernel, nodeName, metrics, health, log,
       primaryAddresses: settings.nodeIp.map((a) => canonicalIp(a)!),

@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { buildDesiredState } from '../../../lib/model/build.js';
 import { ModelCache } from '../../../lib/model/model-cache.js';
 import type { DesiredState } from '../../../lib/model/desired-state.js';
-import { CONFIG, NODE } from '../../helpers/objects.js';
+import { CONFIG, NODE as BARE_NODE } from '../../helpers/objects.js';
+
+// a node in zone-a, so that the generated zone and node hints narrow endpoints
+const NODE = { ...BARE_NODE, labels: { 'topology.kubernetes.io/zone': 'zone-a' } };
 import { ObjectReader, readSnapshot } from '../../../lib/sources/read-objects.js';
 import type { ServiceObject, SliceObject } from '../../../lib/model/objects.js';
 
@@ -38,6 +41,8 @@ const endpoint = fc.record({
   addresses: maybe(fc.array(ip, { maxLength: 2 })),
   conditions: maybe(fc.record({ ready: maybe(fc.boolean()), serving: maybe(fc.boolean()), terminating: maybe(fc.boolean()) }, { requiredKeys: [] })),
   nodeName: maybe(fc.constantFrom('node-a', 'node-b')),
+  hints: maybe(fc.record({ forZones: maybe(fc.array(maybe(fc.record({ name: maybe(fc.constantFrom('zone-a', 'zone-b')) }, { requiredKeys: [] })), { maxLength: 2 })),
+    forNodes: maybe(fc.array(fc.record({ name: fc.constantFrom('node-a', 'node-b') }), { maxLength: 1 })) }, { requiredKeys: [] })),
 }, { requiredKeys: [] });
 const slice = fc.record({
   kind: fc.constant('EndpointSlice'),
@@ -67,6 +72,7 @@ const validSlice = fc.record({
     addresses: fc.constantFrom(['10.244.1.1'], ['10.244.1.2'], ['10.244.2.3']),
     conditions: fc.record({ ready: fc.boolean(), serving: fc.boolean(), terminating: fc.boolean() }),
     nodeName: fc.constantFrom('node-a', 'node-b'),
+    hints: fc.constantFrom(undefined, { forZones: [{ name: 'zone-a' }] }, { forZones: [{ name: 'zone-b' }] }, { forZones: [{ name: 'zone-a' }], forNodes: [{ name: 'node-a' }] }),
   }), { maxLength: 3 }),
   ports: fc.constantFrom([{ name: 'http', port: 8080 }], [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'http', port: 8081 }]),
 });

@@ -6,11 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncLoop, type SyncReason } from '../../../lib/runner/sync-loop.js';
 import { Proxy } from '../../../lib/runner/proxy.js';
 import { ProxyMetrics } from '../../../lib/runner/metrics.js';
-import { HealthState } from '../../../lib/runner/health.js';
+import { HealthState, healthHandler } from '../../../lib/runner/health.js';
 import { MemorySource } from '../../helpers/memory-source.js';
 import { KernelError } from '../../../lib/kernel/errors.js';
 import { CONFIG, slice, svc } from '../../helpers/objects.js';
 import { fakeKernel, memoryLogger } from '../../helpers/fake-kernel.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 3000) => {
   const end = Date.now() + ms;
@@ -154,7 +156,7 @@ test('health: not ready until the first sync (saying what it waits for) but aliv
   assert.ok(!h.healthy());
   assert.ok(h.alive(), 'waiting for the API server is not fixed by a restart');
   now += 5_000;
-  assert.deepEqual({ ...h.report(), currentTime: undefined }, { lastUpdated: null, currentTime: undefined, waiting: problem, waitingSeconds: 5 });
+  assert.deepEqual({ ...h.report(true), currentTime: undefined }, { lastUpdated: null, currentTime: undefined, nodeEligible: true, waiting: problem, waitingSeconds: 5 });
   problem = undefined;
   h.synced();
   assert.ok(h.healthy() && h.alive());
@@ -165,5 +167,29 @@ test('health: not ready until the first sync (saying what it waits for) but aliv
   assert.ok(!h.alive());
   h.synced();
   assert.ok(h.healthy());
-  assert.equal(h.report().lastUpdated, new Date(now).toISOString());
+  assert.equal(h.report(true).lastUpdated, new Date(now).toISOString());
+});
+
+test('health: /healthz answers 503 with nodeEligible false while the Node is marked for deletion, /livez stays 200; both as upstream (JSON, nosniff)', async () => {
+  let eligible = true;
+  const h = new HealthState(30_000, Date.now, () => undefined, () => eligible);
+  h.synced();
+  const server = createServer(healthHandler(h));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = (path: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  try {
+    const get = async (path: string) => { const r = await fetch(url(path)); return { status: r.status, type: r.headers.get('content-type'), nosniff: r.headers.get('x-content-type-options'), body: await r.json() as Record<string, unknown> }; };
+    let r = await get('/healthz');
+    assert.deepEqual([r.status, r.type, r.nosniff, r.body.nodeEligible], [200, 'application/json', 'nosniff', true]);
+    eligible = false;
+    r = await get('/healthz');
+    assert.deepEqual([r.status, r.body.nodeEligible], [503, false]);
+    r = await get('/livez');
+    assert.equal(r.status, 200);
+    assert.equal('nodeEligible' in r.body, false, '/livez reports the proxy only');
+    eligible = true;
+    assert.equal((await get('/healthz')).status, 200);
+  } finally {
+    server.close();
+  }
 });

@@ -42,7 +42,15 @@ test('API source: lists, then follows watch events; reports the node; survives a
     const kept = () => JSON.stringify(source.snapshot().endpointSlices);
     assert.doesNotMatch(kept(), /managedFields|targetRef/, 'listed objects are kept slim');
     await until(() => source.node() !== undefined);
-    assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'] });
+    assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'], eligible: true });
+    // marked for deletion by the cluster autoscaler, then being deleted (KEP-3836), then back
+    const node = { kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }] } };
+    api.apply({ ...node, spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler', value: '1700000000', effect: 'NoSchedule' }] } });
+    await until(() => source.node()?.eligible === false);
+    api.apply({ ...node, metadata: { ...node.metadata, deletionTimestamp: '2026-12-06T00:00:00Z' } });
+    await until(() => source.node()?.labels.zone === 'z1' && source.node()?.eligible === false);
+    api.apply(node);
+    await until(() => source.node()?.eligible === true);
 
     changes.length = 0;
     // the endpoint controller's trigger time is the change's time (the programming latency's start), though not kept

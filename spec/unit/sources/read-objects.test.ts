@@ -67,7 +67,7 @@ test('read objects: every Service field the model uses is read (policies, affini
   assert.ok(d.sets.some((set) => [...set.members].some((m) => m.includes('203.0.113.0/24'))), 'source range');
 });
 
-test('read objects: an EndpointSlice keeps only what the model reads (uid, managedFields, annotations, timestamps and endpoint extras are not kept)', () => {
+test('read objects: an EndpointSlice keeps only what the model reads (uid, managedFields, annotations, timestamps, targetRef and zone are not kept; zone hints are)', () => {
   const obj = fatten({
     kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' },
       annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-11-23T10:00:00Z', other: 'x' } },
@@ -78,7 +78,7 @@ test('read objects: an EndpointSlice keeps only what the model reads (uid, manag
     namespace: 'shop', name: 'web-1', owner: 'web', problems: [],
     slice: {
       namespace: 'shop', name: 'web-1', service: 'web', family: 4,
-      endpoints: [{ address: '10.244.1.5', ready: true, serving: true, terminating: false, nodeName: 'node-a' }],
+      endpoints: [{ address: '10.244.1.5', ready: true, serving: true, terminating: false, nodeName: 'node-a', zoneHints: ['z1'], nodeHints: [] }],
       ports: [{ name: 'http', protocol: 'tcp', port: 8080 }],
     },
   });
