@@ -18,6 +18,9 @@ const MAPPED: ReadonlyArray<readonly [path: string, key: string, convert?: (v: u
   ['hostnameOverride', 'nodeName'],
   ['clientConnection.kubeconfig', 'kubeconfig'],
   ['clusterCIDR', 'clusterCidr', (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean)],
+  ['detectLocalMode', 'detectLocalMode'],
+  ['detectLocal.bridgeInterface', 'podBridgeInterface'],
+  ['detectLocal.interfaceNamePrefix', 'podInterfaceNamePrefix'],
   ['healthzBindAddress', 'healthzBindAddress'],
   ['metricsBindAddress', 'metricsBindAddress'],
   ['nodePortAddresses', 'nodePortAddresses'],
@@ -48,7 +51,7 @@ const MAPPED: ReadonlyArray<readonly [path: string, key: string, convert?: (v: u
 const IGNORED = new Set(['apiVersion', 'kind', 'bindAddress', 'bindAddressHardFail', 'clientConnection', 'clientConnection.acceptContentTypes',
   'clientConnection.contentType', 'clientConnection.qps', 'clientConnection.burst', 'configSyncPeriod', 'enableProfiling', 'featureGates',
   'logging', 'oomScoreAdj', 'portRange', 'showHiddenMetricsForVersion', 'udpIdleTimeout', 'winkernel', 'nftables', 'iptables', 'ipvs', 'conntrack',
-  'linux', 'detectLocal', 'detectLocal.bridgeInterface', 'detectLocal.interfaceNamePrefix', 'iptables.syncPeriod', 'iptables.minSyncPeriod',
+  'linux', 'detectLocal', 'iptables.syncPeriod', 'iptables.minSyncPeriod',
   'iptables.localhostNodePorts', 'conntrack.udpTimeout', 'conntrack.udpStreamTimeout', 'conntrack.tcpBeLiberal',
   'linux.conntrack', 'linux.conntrack.udpTimeout', 'linux.conntrack.udpStreamTimeout', 'linux.conntrack.tcpBeLiberal', 'linux.oomScoreAdj']);
 
@@ -65,8 +68,6 @@ export function translateKubeProxyConfig(doc: Record<string, unknown>): Translat
   const warnings: string[] = [];
   const mode = doc.mode;
   if (mode !== undefined && mode !== '' && mode !== 'ipvs') warnings.push(`mode: "${String(mode)}" does not apply: ipvs-proxy always programs IPVS`);
-  const detect = doc.detectLocalMode;
-  if (detect !== undefined && detect !== '' && detect !== 'ClusterCIDR') warnings.push(`detectLocalMode: "${String(detect)}" is not supported; the cluster CIDR is used`);
   const mapped = new Set<string>();
   for (const [path, key, convert] of MAPPED) {
     const v = at(doc, path);
@@ -79,7 +80,7 @@ export function translateKubeProxyConfig(doc: Record<string, unknown>): Translat
     values[`${key}@`] = path; // where it came from, for error messages
   }
   for (const path of leaves(doc)) {
-    if (mapped.has(path) || IGNORED.has(path) || path === 'mode' || path === 'detectLocalMode') continue;
+    if (mapped.has(path) || IGNORED.has(path) || path === 'mode') continue;
     warnings.push(`${path}: not used by ipvs-proxy`);
   }
   return { values, warnings };

@@ -58,7 +58,14 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   const { settings, warnings } = loaded;
   const log = createLogger(settings.logLevel, io.stderr);
   for (const w of warnings) log.warn({ config: settings.config }, `configuration file: ${w}`);
-  return command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
+  try {
+    return await command.run({ settings, positionals: parsed.positionals, log, stdout: io.stdout, stderr: io.stderr, env: io.env });
+  } catch (e) {
+    // settings that are valid one by one but not together
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`ipvs-proxy: ${e.message}\n`);
+    return 2;
+  }
 }
 
 function help(commands: readonly Command[], command: Command | undefined, flagsOf = command): string {

@@ -2,7 +2,8 @@
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { canonicalIp, type IpFamily } from '../net/address.js';
-import type { ModelConfig } from '../model/config.js';
+import { DETECT_LOCAL_MODES, type DetectLocal, type ModelConfig } from '../model/config.js';
+import { UsageError } from './args.js';
 import { checkNodePortSelector } from '../model/node.js';
 import { SCHEDULER_OPTION, option, type SettingsOf } from './options.js';
 
@@ -38,6 +39,12 @@ export const MODEL_OPTIONS = [
   option({ key: 'clusterCidr', flag: 'cluster-cidr', doc: 'pod CIDRs (comma-separated or repeated): ClusterIP traffic from outside them is masqueraded', type: 'list', default: [], check: cidrList, meta: 'CIDR' }),
   option({ key: 'masqueradeAll', flag: 'masquerade-all', doc: 'masquerade every connection to a ClusterIP', type: 'boolean', default: false }),
   option({
+    key: 'detectLocalMode', flag: 'detect-local-mode', doc: "how pod traffic is told from other traffic to a ClusterIP (which is masqueraded): --cluster-cidr, the Node's podCIDRs, or the pods' interfaces",
+    type: 'string', default: 'ClusterCIDR', choices: DETECT_LOCAL_MODES, meta: 'MODE',
+  }),
+  option({ key: 'podBridgeInterface', flag: 'pod-bridge-interface', doc: 'with --detect-local-mode BridgeInterface: the bridge the pods are on', type: 'string', default: '', meta: 'IFACE' }),
+  option({ key: 'podInterfaceNamePrefix', flag: 'pod-interface-name-prefix', doc: "with --detect-local-mode InterfaceNamePrefix: the start of the pods' interface names", type: 'string', default: '', meta: 'PREFIX' }),
+  option({
     key: 'masqueradeBit', flag: 'masquerade-bit', aliases: ['iptables-masquerade-bit'], doc: 'bit of the packet mark that flags traffic for SNAT',
     type: 'integer', default: 14, meta: 'N', check: (v) => { if (v < 0 || v > 31) throw new Error('must be from 0 to 31'); },
   }),
@@ -59,7 +66,20 @@ export function modelConfigFrom(s: ModelSettings): ModelConfig {
     masqueradeAll: s.masqueradeAll,
     clusterCidrs: s.clusterCidr,
     masqueradeBit: s.masqueradeBit,
+    detectLocal: detectLocalFrom(s),
   };
+}
+
+function detectLocalFrom(s: ModelSettings): DetectLocal {
+  switch (s.detectLocalMode) {
+    case 'ClusterCIDR': case 'NodeCIDR': return { mode: s.detectLocalMode };
+    case 'BridgeInterface':
+      if (!s.podBridgeInterface) throw new UsageError('--detect-local-mode BridgeInterface needs --pod-bridge-interface');
+      return { mode: 'BridgeInterface', interface: s.podBridgeInterface };
+    case 'InterfaceNamePrefix':
+      if (!s.podInterfaceNamePrefix) throw new UsageError('--detect-local-mode InterfaceNamePrefix needs --pod-interface-name-prefix');
+      return { mode: 'InterfaceNamePrefix', prefix: s.podInterfaceNamePrefix };
+  }
 }
 
 export const nodeNameFrom = (s: SettingsOf<readonly [typeof NODE_NAME_OPTION]>): string => s.nodeName || hostname();

@@ -6,7 +6,7 @@ import { ipFamily } from '../net/address.js';
 import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import { KUBE_SETS, kubeSetName, kubeSetSpec, type KubeSetId } from './kube-sets.js';
 import type { SetSpec, SetState } from '../kernel/ipset/types.js';
-import { skeletonRules } from './skeleton.js';
+import { notLocalMatches, skeletonRules } from './skeleton.js';
 import type { DesiredState, DesiredVirtualServer, FamilyRules, HealthCheck, Problem, ServiceSummary } from './desired-state.js';
 import type { ServiceState } from './service-state.js';
 import type { ModelConfig } from './config.js';
@@ -19,7 +19,7 @@ export interface Share {
 }
 
 /** The model settings the aggregate needs. */
-export type AggregateConfig = Pick<ModelConfig, 'families' | 'masqueradeAll' | 'clusterCidrs' | 'masqueradeBit' | 'randomFully'>;
+export type AggregateConfig = Pick<ModelConfig, 'families' | 'masqueradeAll' | 'clusterCidrs' | 'masqueradeBit' | 'randomFully' | 'detectLocal'>;
 
 /** What changed since the last takeChanges(), each with how it was then. */
 export interface StateChanges {
@@ -60,6 +60,8 @@ export class DesiredAggregate {
   private readonly conflicts = new Set<string>();
   private changed = emptyChanges();
   private tables: FamilyRules[] | undefined;
+  /** this Node's pod CIDRs (for --detect-local-mode NodeCIDR) */
+  private nodeCidrs: readonly string[] = [];
   // Asked for on every sync: kept until a share that has (or had) problems or a health check
   // changes, so a sync after one endpoint change does not sort thousands of them again.
   private problemList: readonly Problem[] | undefined;
@@ -102,6 +104,13 @@ export class DesiredAggregate {
   }
   get virtualServerCount(): number { return this.claims.size; }
 
+  /** This Node's pod CIDRs: with --detect-local-mode NodeCIDR the skeleton follows them. */
+  setNodeCidrs(cidrs: readonly string[]): void {
+    if (cidrs.length === this.nodeCidrs.length && cidrs.every((c, i) => c === this.nodeCidrs[i])) return;
+    this.nodeCidrs = [...cidrs];
+    if (this.config.detectLocal?.mode === 'NodeCIDR') this.tables = undefined;
+  }
+
   /** Everything that changed since the last call, and start recording afresh. */
   takeChanges(): StateChanges {
     const c = this.changed;
@@ -117,7 +126,7 @@ export class DesiredAggregate {
       const t = skeletonRules({
         family,
         masqueradeAll: this.config.masqueradeAll,
-        clusterCidrs: this.config.clusterCidrs.filter((c) => ipFamily(c.split('/')[0]!) === family),
+        notLocal: notLocalMatches(this.config.detectLocal ?? { mode: 'ClusterCIDR' }, family, this.config.clusterCidrs, this.nodeCidrs),
         masqueradeBit: this.config.masqueradeBit,
         randomFully: this.config.randomFully,
         outFilter: entries.filter((e) => e.family === family).sort((a, b) => cmp(`${a.address} ${a.protocol} ${a.port}`, `${b.address} ${b.protocol} ${b.port}`)),

@@ -107,6 +107,7 @@ export class ModelCache {
       this.configKey = configKey;
       this.fresh = true;
     }
+    this.agg.setNodeCidrs(node.podCidrs ?? []);
     const view = nodeView(node, config);
     const viewKey = JSON.stringify([view.name, [...view.own].sort(), view.nodePortIps, view.zone ?? null]);
     if (viewKey !== this.viewKey) { this.view = view; this.viewKey = viewKey; this.stale = true; }

@@ -11,6 +11,8 @@ export interface NodeFacts {
   readonly addresses: readonly LocalAddress[];
   /** the node's primary IPs, for --nodeport-addresses=primary */
   readonly primaryAddresses: readonly string[];
+  /** the Node's spec.podCIDRs, for --detect-local-mode NodeCIDR */
+  readonly podCidrs?: readonly string[];
 }
 
 /** The node's own addresses: every link but kube-ipvs0 (whose addresses are ours). */

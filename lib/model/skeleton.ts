@@ -3,7 +3,8 @@
 // plan can be diffed against the live tables. Per-Service data lives in the KUBE-* sets; the only
 // per-Service rules are the KUBE-IPVS-OUT-FILTER drops. Unlike upstream, rules for empty sets are
 // written too: the ruleset stays fixed.
-import type { IpFamily } from '../net/address.js';
+import { ipFamily, type IpFamily } from '../net/address.js';
+import type { DetectLocal } from './config.js';
 import { KUBE_SETS, kubeSetName, type KubeSetId } from './kube-sets.js';
 import type { Protocol } from '../kernel/ipvs/types.js';
 import { PROTOCOL_NUMBERS } from '../kernel/ipvs/types.js';
@@ -37,13 +38,31 @@ export interface SkeletonOptions {
   readonly family: IpFamily;
   /** SNAT every ClusterIP connection */
   readonly masqueradeAll: boolean;
-  /** pod CIDRs of this family: traffic from outside them to a ClusterIP is masqueraded */
-  readonly clusterCidrs: readonly string[];
+  /**
+   * Matches of traffic that does not come from a local pod (`! -s CIDR`, `! -i IFACE`), one rule
+   * each: such traffic to a ClusterIP is masqueraded. Empty: only the node's own VIP-sourced traffic is.
+   */
+  readonly notLocal: readonly string[];
   /** the masquerade mark is 1 << bit (default 14: 0x4000) */
   readonly masqueradeBit: number;
   readonly randomFully?: boolean;
   /** LB addresses whose source ranges exclude the node: node-local clients are dropped (#119656) */
   readonly outFilter?: readonly OutFilterEntry[];
+}
+
+/**
+ * The matches of non-local traffic of one family for a detection mode, in iptables-save's
+ * spelling: the cluster's or this Node's pod CIDRs of the family, or the pods' interfaces.
+ */
+export function notLocalMatches(detect: DetectLocal, family: IpFamily, clusterCidrs: readonly string[], nodeCidrs: readonly string[]): string[] {
+  const ofFamily = (cidrs: readonly string[]) => cidrs.filter((c) => ipFamily(c.split('/')[0]!) === family);
+  switch (detect.mode) {
+    case 'ClusterCIDR': return ofFamily(clusterCidrs).map((c) => `! -s ${c}`);
+    // as upstream, the Node's first pod CIDR of the family
+    case 'NodeCIDR': return ofFamily(nodeCidrs).slice(0, 1).map((c) => `! -s ${c}`);
+    case 'BridgeInterface': return [`! -i ${detect.interface}`];
+    case 'InterfaceNamePrefix': return [`! -i ${detect.prefix}+`];
+  }
 }
 
 export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: TableRules } {
@@ -66,7 +85,7 @@ export function skeletonRules(o: SkeletonOptions): { nat: TableRules; filter: Ta
   ];
   // ClusterIP masquerade: exactly one form, as upstream.
   if (o.masqueradeAll) nat.push(`-A KUBE-SERVICES ${match('clusterIp', 'dst,dst')} -j KUBE-MARK-MASQ`);
-  else if (o.clusterCidrs.length > 0) for (const c of o.clusterCidrs) nat.push(`-A KUBE-SERVICES ! -s ${c} ${match('clusterIp', 'dst,dst')} -j KUBE-MARK-MASQ`);
+  else if (o.notLocal.length > 0) for (const m of o.notLocal) nat.push(`-A KUBE-SERVICES ${m} ${match('clusterIp', 'dst,dst')} -j KUBE-MARK-MASQ`);
   else nat.push(`-A KUBE-SERVICES ${match('clusterIp', 'src,dst')} -j KUBE-MARK-MASQ`);
   nat.push(
     `-A KUBE-SERVICES ${match('externalIp', 'dst,dst')} -j KUBE-MARK-MASQ`,

@@ -140,6 +140,7 @@ export class Proxy {
       labels: info?.labels ?? {},
       addresses,
       primaryAddresses: info?.primaryAddresses.length ? info.primaryAddresses : this.o.primaryAddresses,
+      podCidrs: info?.podCidrs ?? [],
     };
     return { node, ms: Math.round(performance.now() - t) };
   }

@@ -129,6 +129,7 @@ export class KubeSource implements Source {
     return {
       labels: n.metadata?.labels ?? {},
       primaryAddresses: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+      podCidrs: n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []),
       eligible: !n.metadata?.deletionTimestamp && !(n.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT),
     };
   }

@@ -17,6 +17,8 @@ export interface NodeInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** InternalIP addresses from the Node's status */
   readonly primaryAddresses: readonly string[];
+  /** the Node's spec.podCIDRs */
+  readonly podCidrs: readonly string[];
   /** false while the Node is being deleted or the cluster autoscaler has marked it for deletion (KEP-3836) */
   readonly eligible: boolean;
 }

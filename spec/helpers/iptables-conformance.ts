@@ -8,14 +8,18 @@ import { inSaveOrder, jumpRuleText, ownedRulesOf } from '../../lib/kernel/iptabl
 import { writeSkeleton } from './write-skeleton.js';
 import { tableWrite, type Iptables } from '../../lib/kernel/iptables/types.js';
 
-const v4: SkeletonOptions = { family: 4, masqueradeAll: false, clusterCidrs: ['10.244.0.0/16'], masqueradeBit: 14 };
-const v6: SkeletonOptions = { family: 6, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 };
+const v4: SkeletonOptions = { family: 4, masqueradeAll: false, notLocal: ['! -s 10.244.0.0/16'], masqueradeBit: 14 };
+const v6: SkeletonOptions = { family: 6, masqueradeAll: false, notLocal: [], masqueradeBit: 14 };
 
 export function iptablesConformance(label: string, withIptables: (body: (ipt: Iptables) => Promise<void>) => Promise<void>): void {
   const t = (name: string, body: (ipt: Iptables) => Promise<void>) => test(`${label}: ${name}`, () => withIptables(body));
 
-  for (const opts of [v4, v6, { ...v4, masqueradeAll: true, masqueradeBit: 13, randomFully: true }]) {
-    t(`the skeleton reads back exactly as written (IPv${opts.family}${opts.masqueradeAll ? ', masquerade-all, bit 13' : ''})`, async (ipt) => {
+  const variants: Array<[string, SkeletonOptions]> = [
+    ['IPv4', v4], ['IPv6', v6], ['IPv4, masquerade-all, bit 13', { ...v4, masqueradeAll: true, masqueradeBit: 13, randomFully: true }],
+    ['IPv4, local traffic by bridge interface', { ...v4, notLocal: ['! -i cbr0'] }], ['IPv4, local traffic by interface name prefix', { ...v4, notLocal: ['! -i veth+'] }],
+  ];
+  for (const [name, opts] of variants) {
+    t(`the skeleton reads back exactly as written (${name})`, async (ipt) => {
       const { nat, filter } = skeletonRules(opts);
       await writeSkeleton(ipt, opts.family, [nat, filter]);
       assert.deepEqual(ownedRulesOf(await ipt.save(opts.family, 'nat'), OWNED_CHAINS.nat), inSaveOrder(nat.rules));

@@ -36,14 +36,23 @@ test("kube-proxy's flag names are accepted: --ipvs-scheduler, --ipvs-sync-period
 });
 
 test('KubeProxyConfiguration: fields that do not apply are warnings; invalid values are errors with the field path', async () => {
-  const other = configFile('kp.yaml', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\ndetectLocalMode: InterfaceNamePrefix\nfoo: {bar: 1}\n');
+  const other = configFile('kp.yaml', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\ndetectLocalMode: InterfaceNamePrefix\ndetectLocal: {interfaceNamePrefix: veth}\nfoo: {bar: 1}\n');
   const r = await cli(['show-config', '--config', other]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(warnings(r.err), [
     'configuration file: mode: "iptables" does not apply: ipvs-proxy always programs IPVS',
-    'configuration file: detectLocalMode: "InterfaceNamePrefix" is not supported; the cluster CIDR is used',
     'configuration file: foo.bar: not used by ipvs-proxy',
   ]);
+  assert.match(r.out, /^detectLocalMode: InterfaceNamePrefix$/m, 'detectLocalMode is mapped, not a warning');
+  assert.match(r.out, /^podInterfaceNamePrefix: veth$/m);
+  const bridge = configFile('kp.yaml', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: BridgeInterface\ndetectLocal: {bridgeInterface: cbr0}\n');
+  assert.match((await cli(['show-config', '--config', bridge])).out, /^podBridgeInterface: cbr0$/m);
+  const noBridge = await cli(['plan', '--objects', 'examples/cluster.yaml', '--node-ip', '192.168.1.10', '--detect-local-mode', 'BridgeInterface']);
+  assert.equal(noBridge.code, 2);
+  assert.match(noBridge.err, /--detect-local-mode BridgeInterface needs --pod-bridge-interface/);
+  const byBridge = await cli(['plan', '--objects', 'examples/cluster.yaml', '--node-ip', '192.168.1.10', '--format', 'iptables', '--detect-local-mode', 'BridgeInterface', '--pod-bridge-interface', 'cbr0']);
+  assert.equal(byBridge.code, 0, byBridge.err);
+  assert.match(byBridge.out, /^-A KUBE-SERVICES ! -i cbr0 -m comment --comment "Kubernetes service cluster ip \+ port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ$/m);
   const bad = configFile('kp.yaml', 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nipvs: {scheduler: fastest}\n');
   const r2 = await cli(['show-config', '--config', bad]);
   assert.equal(r2.code, 2);

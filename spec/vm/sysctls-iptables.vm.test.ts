@@ -29,7 +29,7 @@ test('VM iptables: the OUT-FILTER drop with -m ipvs (needs IPVS) is written and 
   await withNetns('iptvm', async (ns) => {
     await createKubeSets(ns, [4]);
     const ipt = await IptablesCli.detect(inNamespace(ns));
-    const { nat, filter } = skeletonRules({ family: 4, masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14, outFilter: [{ address: '192.0.2.10', protocol: 'tcp', port: 443 }] });
+    const { nat, filter } = skeletonRules({ family: 4, masqueradeAll: false, notLocal: [], masqueradeBit: 14, outFilter: [{ address: '192.0.2.10', protocol: 'tcp', port: 443 }] });
     await writeSkeleton(ipt, 4, [nat, filter]);
     assert.deepEqual(ownedRulesOf(await ipt.save(4, 'filter'), OWNED_CHAINS.filter), inSaveOrder(filter.rules));
   });

@@ -42,7 +42,7 @@ test('API source: lists, then follows watch events; reports the node; survives a
     const kept = () => JSON.stringify(source.snapshot().endpointSlices);
     assert.doesNotMatch(kept(), /managedFields|targetRef/, 'listed objects are kept slim');
     await until(() => source.node() !== undefined);
-    assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'], eligible: true });
+    assert.deepEqual(source.node(), { labels: { zone: 'z1' }, primaryAddresses: ['192.168.1.10'], podCidrs: [], eligible: true });
     // marked for deletion by the cluster autoscaler, then being deleted (KEP-3836), then back
     const node = { kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }] } };
     api.apply({ ...node, spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler', value: '1700000000', effect: 'NoSchedule' }] } });
