@@ -7,7 +7,9 @@ import { ModelCache } from '../model/model-cache.js';
 import type { DesiredAggregate, StateChanges } from '../model/aggregate.js';
 import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
-import { operationCount } from '../plan/operations.js';
+import { describe, operationCount } from '../plan/operations.js';
+import { splitServiceId } from '../model/service.js';
+import type { EventRecorder } from '../sources/events.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce, type SyncOutcome } from '../sync/sync-once.js';
 import type { ApplyResult } from '../sync/apply.js';
@@ -36,6 +38,8 @@ export interface ProxyOptions {
   readonly serviceHealth?: ServiceHealthServers;
   /** how long a vanished TCP endpoint may drain at weight 0 (default 15 min) */
   readonly gracefulTerminationMs?: number;
+  /** Events on Services about their problems (none without an API server) */
+  readonly events?: EventRecorder;
 }
 
 export class Proxy {
@@ -52,7 +56,7 @@ export class Proxy {
 
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
-    this.problems = new ProblemLog(o.log, o.metrics);
+    this.problems = new ProblemLog(o.log, o.metrics, o.events, (id) => o.source.uidOf?.(id));
     this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
   }
 
@@ -155,9 +159,19 @@ export class Proxy {
     return { model: this.model.aggregate, changes: this.model.takeChanges() };
   }
 
-  /** Health check servers and metrics after a sync. */
+  /** Health check servers, metrics and Events of failed operations after a sync. */
   private async publish(model: DesiredAggregate, result: ApplyResult): Promise<void> {
     const { metrics } = this.o;
+    for (const f of result.failed) {
+      const service = 'service' in f.op ? f.op.service : undefined;
+      if (!service || !this.o.events) continue;
+      const { namespace, name } = splitServiceId(service);
+      const uid = this.o.source.uidOf?.(service);
+      this.o.events.record({
+        regarding: { kind: 'Service', apiVersion: 'v1', namespace, name, ...(uid ? { uid } : {}) },
+        type: 'Warning', reason: 'SyncFailed', action: 'Programming', note: `${describe(f.op)}: ${f.error.message}`,
+      });
+    }
     const healthChecks = model.healthChecks();
     metrics.countOperations(result.byKind);
     metrics.restoreFailures.inc(result.failed.filter((f) => f.op.kind === 'iptables-restore').length);

@@ -1,7 +1,8 @@
 // Services, EndpointSlices and this Node from the API server through informers (list, then
 // watch). An informer that stops on an error is restarted with backoff and keeps its last
 // objects meanwhile: an API outage leaves the last known state programmed, never a flush.
-import { HttpMethod, type KubeConfig, ListWatch, RequestContext, Watch, fetch, type KubernetesObject, type V1Node } from './kube-client.js';
+import { type KubeConfig, ListWatch, Watch, type KubernetesObject, type V1Node } from './kube-client.js';
+import { apiRequest } from './api-request.js';
 import type { Logger } from '../log.js';
 import type { ApiEndpoint } from './api-endpoint.js';
 import { sliceOwnerId, type ServiceObject, type SliceObject, type Snapshot } from '../model/objects.js';
@@ -23,7 +24,7 @@ const LIST_CHUNK = 500;
 const LIST_TIMEOUT_MS = 60_000;
 
 /** What an informer keeps of a Service or EndpointSlice: the metadata it matches by, and the object read. */
-type Stored<T> = T & { readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string } };
+type Stored<T> = T & { readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string; readonly uid?: string } };
 type ReadKind = 'service' | 'endpointSlice';
 
 interface Feed<T extends KubernetesObject = KubernetesObject> {
@@ -80,7 +81,8 @@ export class KubeSource implements Source {
   private read(kind: ReadKind, obj: unknown): Stored<ServiceObject | SliceObject> {
     const m = isRecord(obj) && isRecord(obj.metadata) ? obj.metadata : {};
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    const metadata = { name: text(m.name), namespace: text(m.namespace), resourceVersion: text(m.resourceVersion) };
+    // a Service's uid names it in Events (kubectl describe finds them by it)
+    const metadata = { name: text(m.name), namespace: text(m.namespace), resourceVersion: text(m.resourceVersion), ...(kind === 'service' ? { uid: text(m.uid) } : {}) };
     return { metadata, ...(kind === 'service' ? this.reader.service(obj) : this.reader.endpointSlice(obj)) };
   }
 
@@ -117,6 +119,11 @@ export class KubeSource implements Source {
     const { namespace, name } = splitServiceId(service);
     const svc = this.services.informer.get(name, namespace);
     return { services: svc ? [svc] : [], slices: this.slices.of(service) };
+  }
+
+  uidOf(service: string): string | undefined {
+    const { namespace, name } = splitServiceId(service);
+    return this.services.informer.get(name, namespace)?.metadata.uid || undefined;
   }
 
   problem(): string | undefined {
@@ -177,25 +184,14 @@ function on<T extends KubernetesObject>(informer: ListWatch<T>, changed: (o: T) 
   informer.on('delete', (o) => deleted(o));
 }
 
-/**
- * One page of a list, as the API server sends it (plain JSON, as watch events come): the typed
- * API classes would build a typed copy of every object only for it to be slimmed. Authenticated
- * and sent as client-node's own Watch does (its RequestContext and undici).
- */
+/** One page of a list, as the API server sends it (plain JSON, as watch events come). */
 async function listPage(kc: KubeConfig, path: string, params: Readonly<Record<string, string | number | undefined>>): Promise<ListPage> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  await kc.applySecurityAuthentication(ctx);
-  const res = await fetch(url, { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+  const res = await apiRequest(kc, 'GET', path, { params, timeoutMs: LIST_TIMEOUT_MS });
   if (res.status !== 200) {
-    const body = (await res.text()).slice(0, 500);
     // a Status object; code 410 (an expired continue token) makes the informer list again
-    throw Object.assign(new Error(`list ${path}: HTTP ${res.status}: ${body}`), { code: res.status, statusCode: res.status });
+    throw Object.assign(new Error(`list ${path}: HTTP ${res.status}: ${res.text.slice(0, 500)}`), { code: res.status, statusCode: res.status });
   }
-  const page = await res.json() as ListPage;
+  const page = JSON.parse(res.text) as ListPage;
   if (!Array.isArray(page.items)) throw new Error(`list ${path}: the answer has no items (kind ${String(page.kind)})`);
   return page;
 }

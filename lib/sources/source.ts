@@ -32,6 +32,8 @@ export interface Source {
   /** The current objects of one Service (for a sync of just the changed ones); absent: use snapshot(). */
   objectsOf?(service: string): ObjectGroup;
   node(): NodeInfo | undefined;
+  /** The uid of a Service (namespace/name), for Events about it. */
+  uidOf?(service: string): string | undefined;
   /** Why the objects are not complete and current (e.g. the API server cannot be reached), if so. */
   problem?(): string | undefined;
   stop(): Promise<void>;

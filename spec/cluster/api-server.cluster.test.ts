@@ -10,10 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiEndpoint } from '../../lib/sources/api-endpoint.js';
 import { KubeSource } from '../../lib/sources/kube-source.js';
+import { ApiEventRecorder } from '../../lib/sources/api-events.js';
 import { buildDesiredState } from '../../lib/model/build.js';
 import { ControlPlane } from '../helpers/control-plane.js';
 import { createNamespace, createNode, createPod, createService, deletePod, endpointsOf, manifestObjects, serverSideApply, setPodReady } from '../helpers/cluster-objects.js';
-import { memoryLogger } from '../helpers/fake-kernel.js';
+import { fakeKernel, memoryLogger } from '../helpers/fake-kernel.js';
+import { Proxy } from '../../lib/runner/proxy.js';
+import { ProxyMetrics } from '../../lib/runner/metrics.js';
+import { HealthState } from '../../lib/runner/health.js';
 import { CONFIG, NODE, linesFor } from '../helpers/objects.js';
 import { until } from '../helpers/proxy-process.js';
 
@@ -66,7 +70,11 @@ test("real API server: the source with the ipvs-proxy ServiceAccount's token lis
     await source.start(() => undefined);
     assert.equal(source.snapshot().services.length, count + 1, 'every Service (and the kubernetes Service)');
     await until(() => source.node(), 10_000, 'the node');
-    assert.deepEqual(source.node(), { labels: { 'kubernetes.io/hostname': 'node-a', 'topology.kubernetes.io/zone': 'z1' }, primaryAddresses: ['192.168.1.10'] });
+    assert.deepEqual(source.node(), { labels: { 'kubernetes.io/hostname': 'node-a', 'topology.kubernetes.io/zone': 'z1' }, primaryAddresses: ['192.168.1.10'], podCidrs: [], eligible: true });
+    // the proxy's one write, with the same token: the start Event on its Node
+    new ApiEventRecorder(apiEndpoint({ kubeconfig: join(dir, 'kubeconfig.conf') }).kubeConfig, 'ipvs-proxy-node-a', log)
+      .record({ regarding: { kind: 'Node', apiVersion: 'v1', name: 'node-a', uid: 'node-a' }, type: 'Normal', reason: 'Starting', action: 'StartKubeProxy', note: '' });
+    await until(async () => (await cp.must('GET', '/apis/events.k8s.io/v1/namespaces/default/events')).items.some((e: { reason: string }) => e.reason === 'Starting'), 10_000, 'the start Event');
     const lists = () => cp.audit().filter((e) => e.verb === 'list' && e.objectRef?.resource === 'services');
     const pages = lists().map((e) => (e as unknown as { requestURI: string }).requestURI);
     assert.equal(pages.length, 3, pages.join('\n'));
@@ -132,5 +140,43 @@ test('real controllers: pods ready, not ready and terminating (deleted with a gr
     await until(() => JSON.stringify(real()) === JSON.stringify(['10.244.1.11:9000', '10.244.1.13:9000']), 30_000, 'web-3 ready');
   } finally {
     await source.stop();
+  }
+});
+
+test('real API server: a Service whose virtual server another Service holds gets one VirtualServerConflict Event with its uid, not one per sync; the Node its start Event', async () => {
+  await createNamespace(cp, 'ev');
+  const a = await createService(cp, 'ev', 'a', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+  const vip = (a as unknown as { spec: { clusterIP: string } }).spec.clusterIP;
+  // b's external IP is a's ClusterIP on the same port: one virtual server, claimed twice
+  const b = await createService(cp, 'ev', 'b', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }], externalIPs: [vip] });
+  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  writeFileSync(join(dir, 'token'), await cp.token('kube-system', 'ipvs-proxy'));
+  writeFileSync(join(dir, 'kubeconfig.conf'), cp.kubeconfig({ tokenFile: join(dir, 'token') }));
+  const api = apiEndpoint({ kubeconfig: join(dir, 'kubeconfig.conf') });
+  const { log } = memoryLogger();
+  const source = new KubeSource(api, 'node-a', log);
+  const proxy = new Proxy({
+    source, kernel: fakeKernel(), nodeName: 'node-a', primaryAddresses: [], config: CONFIG, planOptions: { excludeCidrs: [] },
+    minSyncPeriodMs: 10, syncPeriodMs: 30_000, log, metrics: new ProxyMetrics(), health: new HealthState(30_000),
+    events: new ApiEventRecorder(api.kubeConfig, 'ipvs-proxy-node-a', log),
+  });
+  const conflicts = async () => ((await cp.must('GET', '/apis/events.k8s.io/v1/namespaces/ev/events')).items as Array<Record<string, any>>)
+    .filter((e) => e.reason === 'VirtualServerConflict');
+  try {
+    await proxy.start();
+    await until(() => source.synced(), 10_000, 'listed');
+    for (let i = 0; i < 5; i++) { proxy.resync(); await proxy.syncNow(); }
+    const events = await until(async () => { const e = await conflicts(); return e.length > 0 ? e : undefined; }, 10_000, 'the conflict Event');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await conflicts()).length, 1, 'one Event, though six syncs saw the problem');
+    const e = events[0]!;
+    assert.deepEqual(e.regarding, { kind: 'Service', apiVersion: 'v1', namespace: 'ev', name: 'b', uid: (b as unknown as { metadata: { uid: string } }).metadata.uid });
+    assert.equal(e.type, 'Warning');
+    assert.match(e.note, new RegExp(`virtual server TCP ${vip.replace(/\./g, '\\.')}:80 .*is already used by ev/a`));
+    // kubectl describe service reads core/v1 Events by the object's uid: the same Event is there
+    const core = await cp.must('GET', `/api/v1/namespaces/ev/events?fieldSelector=involvedObject.uid=${e.regarding.uid}`);
+    assert.deepEqual(core.items.map((x: { reason: string }) => x.reason), ['VirtualServerConflict']);
+  } finally {
+    await proxy.stop();
   }
 });

@@ -1,5 +1,6 @@
 // A small Kubernetes API server for tests: list and watch (newline-delimited JSON events) of
-// Services, EndpointSlices and Nodes over plain HTTP, with a switch to simulate an outage.
+// Services, EndpointSlices and Nodes over plain HTTP, Events created, and a switch to simulate
+// an outage.
 // Objects are kept as their JSON text, and only the last HISTORY events for watches to resume
 // from (older: 410 Gone, as the API server's watch cache answers): the benchmark loads tens of
 // thousands of objects, and its own process must stay small so its pauses do not time the proxy.
@@ -32,6 +33,8 @@ export class FakeApiServer {
   private server!: Server;
   available = true;
   requests = 0;
+  /** Events created (events.k8s.io/v1), with the namespace of the request */
+  readonly events: Array<{ namespace: string; event: Record<string, unknown> }> = [];
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -98,6 +101,13 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname as Path;
     if (!this.available) { res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 503, message: 'unavailable' })); return; }
+    const events = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);
+    if (events && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => { this.events.push({ namespace: events[1]!, event: JSON.parse(body) as Record<string, unknown> }); res.writeHead(201, { 'content-type': 'application/json' }).end(body); });
+      return;
+    }
     if (!(path in RESOURCES)) { res.writeHead(404).end(); return; }
     const field = url.searchParams.get('fieldSelector');
     const match = (o: Stored) => !field || field === `metadata.name=${o.name}`;

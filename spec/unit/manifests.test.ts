@@ -75,10 +75,10 @@ test('manifests: the DaemonSet runs like kube-proxy: host network, node-critical
   assert.ok(configArg && c.volumeMounts?.some((m) => configArg.startsWith(`${m.mountPath}/`) && m.name === 'config'));
 });
 
-test('manifests: RBAC lists and watches services, endpointslices and nodes; nothing else', () => {
+test('manifests: RBAC lists and watches services, endpointslices and nodes, and creates events.k8s.io Events; nothing else', () => {
   const role = of('ClusterRole')[0] as unknown as ClusterRole;
-  const rules = role.rules!.flatMap((r) => r.resources!.flatMap((res) => r.verbs.map((v) => `${res}:${v}`))).sort();
-  assert.deepEqual([...new Set(rules)], ['endpointslices:list', 'endpointslices:watch', 'nodes:list', 'nodes:watch', 'services:list', 'services:watch']);
+  const rules = role.rules!.flatMap((r) => r.apiGroups!.flatMap((g) => r.resources!.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
+  assert.deepEqual([...new Set(rules)], ['/nodes:list', '/nodes:watch', '/services:list', '/services:watch', 'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch', 'events.k8s.io/events:create']);
   const binding = of('ClusterRoleBinding')[0] as unknown as ClusterRoleBinding;
   const sa = of('ServiceAccount')[0]!;
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'kube-system' }]);

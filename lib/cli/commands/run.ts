@@ -18,6 +18,7 @@ import { ProxyMetrics } from '../../runner/metrics.js';
 import { Proxy } from '../../runner/proxy.js';
 import { ServiceHealthServers } from '../../runner/service-health.js';
 import { VERSION } from '../../version.js';
+import { NO_EVENTS, type EventRecorder } from '../../sources/events.js';
 
 const secs = (ms: number) => Math.round(ms / 1000);
 const bindCheck = (v: string) => { if (v !== '') parseBindAddress(v); };
@@ -92,15 +93,20 @@ export const runCommand = command({
     }
 
     let source: Source;
+    let events: EventRecorder = NO_EVENTS;
     try {
       if (settings.objects) source = new FileSource(settings.objects, log);
       else {
         // Loaded only when needed: the API client is large and slow to load.
-        const [{ KubeSource }, { apiEndpoint }] = await Promise.all([import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js')]);
+        const [{ KubeSource }, { apiEndpoint }, { ApiEventRecorder }] = await Promise.all([
+          import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js'), import('../../sources/api-events.js')]);
         const api = apiEndpoint({ kubeconfig: settings.kubeconfig, master: settings.master });
         log.info({ apiServer: api.server, from: api.origin }, 'API server');
         if (api.origin === 'in-cluster') log.warn({ apiServer: api.server, fix: api.fix }, 'the API server is reached through Service routing');
         source = new KubeSource(api, nodeName, log);
+        events = new ApiEventRecorder(api.kubeConfig, `ipvs-proxy-${nodeName}`, log);
+        // kube-proxy's own Event at start (its uid is the node name, as kube-proxy's)
+        events.record({ regarding: { kind: 'Node', apiVersion: 'v1', name: nodeName, uid: nodeName }, type: 'Normal', reason: 'Starting', action: 'StartKubeProxy', note: '' });
       }
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'no source of Services');
@@ -121,6 +127,7 @@ export const runCommand = command({
       syncPeriodMs,
       serviceHealth: once ? undefined : new ServiceHealthServers(log),
       gracefulTerminationMs: settings.gracefulTerminationTimeout,
+      events,
     });
     const close = () => kernel.close();
 
