@@ -1,6 +1,7 @@
-// Services and EndpointSlices from a file, re-read when it changes (watched, with a slow stat poll
-// as a safety net for file systems where watching misses events). A file that fails to parse
-// keeps the last good objects programmed: a half-written file must not flush working Services.
+// Services, EndpointSlices and this node's Node object from a file, re-read when it changes
+// (watched, with a slow stat poll as a safety net for file systems where watching misses events).
+// A file that fails to parse keeps the last good objects programmed: a half-written file must
+// not flush working Services.
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -8,6 +9,8 @@ import type { Logger } from '../log.js';
 import type { Snapshot } from '../model/objects.js';
 import { ObjectsFileError, readObjectsFile } from './objects-file.js';
 import { readSnapshot } from './read-objects.js';
+import { readNode } from './read-node.js';
+import { isRecord } from './raw.js';
 import type { Change, NodeInfo, Source } from './source.js';
 
 const POLL_MS = 1000;
@@ -15,6 +18,8 @@ const DEBOUNCE_MS = 20;
 
 export class FileSource implements Source {
   private current: Snapshot = { services: [], endpointSlices: [] };
+  /** this node's Node object in the file, if there is one */
+  private nodeInfo: NodeInfo | undefined;
   private loaded = false;
   private watcher: FSWatcher | undefined;
   private poll: NodeJS.Timeout | undefined;
@@ -22,7 +27,7 @@ export class FileSource implements Source {
   private lastStamp = '';
   private onChange: (c: readonly Change[]) => void = () => undefined;
 
-  constructor(private readonly path: string, private readonly log: Logger) {}
+  constructor(private readonly path: string, private readonly log: Logger, private readonly nodeName = '') {}
 
   async start(onChange: (changes: readonly Change[]) => void): Promise<void> {
     this.onChange = onChange;
@@ -36,7 +41,7 @@ export class FileSource implements Source {
 
   synced(): boolean { return this.loaded; }
   snapshot(): Snapshot { return this.current; }
-  node(): NodeInfo | undefined { return undefined; }
+  node(): NodeInfo | undefined { return this.nodeInfo; }
 
   async stop(): Promise<void> {
     this.watcher?.close();
@@ -64,9 +69,11 @@ export class FileSource implements Source {
     try {
       const file = await readObjectsFile(this.path);
       this.current = readSnapshot(file);
+      const node = file.nodes.find((n) => isRecord(n) && isRecord(n.metadata) && n.metadata.name === this.nodeName);
+      this.nodeInfo = node === undefined ? undefined : readNode(node);
       this.loaded = true;
       this.log.info({ file: this.path, services: file.services.length, endpointSlices: file.endpointSlices.length }, 'objects file read');
-      this.onChange([{ kind: 'service', at }, { kind: 'endpointSlice', at }]);
+      this.onChange([{ kind: 'service', at }, { kind: 'endpointSlice', at }, { kind: 'node', at }]);
     } catch (e) {
       if (!(e instanceof ObjectsFileError)) throw e;
       this.log.error({ file: this.path, err: e.message }, 'objects file not usable; keeping the last objects');

@@ -11,11 +11,10 @@ import type { ObjectGroup } from '../model/model-cache.js';
 import type { Change, ChangeKind, NodeInfo, Source } from './source.js';
 import { isRecord } from './raw.js';
 import { ObjectReader } from './read-objects.js';
+import { readNode } from './read-node.js';
 import { SliceIndex } from './slice-index.js';
 
 const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
-/** the cluster autoscaler's taint on a node it is about to delete */
-export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
@@ -132,13 +131,7 @@ export class KubeSource implements Source {
 
   node(): NodeInfo | undefined {
     const n = this.nodes.informer.get(this.nodeName);
-    if (!n) return undefined;
-    return {
-      labels: n.metadata?.labels ?? {},
-      primaryAddresses: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
-      podCidrs: n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []),
-      eligible: !n.metadata?.deletionTimestamp && !(n.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT),
-    };
+    return n ? readNode(n) : undefined;
   }
 
   async stop(): Promise<void> {

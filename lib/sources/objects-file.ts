@@ -1,4 +1,4 @@
-// Services and EndpointSlices from a YAML or JSON file, as `kubectl get -o yaml` writes them:
+// Services, EndpointSlices (and Nodes) from a YAML or JSON file, as `kubectl get -o yaml` writes them:
 // one object, a `kind: List` (or ServiceList, EndpointSliceList), or several `---` documents.
 // Used by `plan`, by `run --objects`, by the tests and the demo.
 import { readFile } from 'node:fs/promises';
@@ -9,6 +9,8 @@ import type { RawObjects } from './read-objects.js';
 export class ObjectsFileError extends Error {}
 
 export interface ObjectsFile extends RawObjects {
+  /** Node objects (the proxy reads its own: labels, pod CIDRs, deletion) */
+  readonly nodes: readonly unknown[];
   /** objects of other kinds, ignored: "Kind namespace/name" */
   readonly ignored: readonly string[];
 }
@@ -26,6 +28,7 @@ export async function readObjectsFile(path: string): Promise<ObjectsFile> {
 export function parseObjects(text: string, source = 'input'): ObjectsFile {
   const services: unknown[] = [];
   const endpointSlices: unknown[] = [];
+  const nodes: unknown[] = [];
   const ignored: string[] = [];
   const docs = YAML.parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(docs)) throw new ObjectsFileError(`${source}: not a YAML stream`);
@@ -37,7 +40,7 @@ export function parseObjects(text: string, source = 'input'): ObjectsFile {
     }
     collect(doc.toJS({ maxAliasCount: 100 }) as unknown, `${source}: document ${i + 1}`);
   });
-  return { services, endpointSlices, ignored };
+  return { services, endpointSlices, nodes, ignored };
 
   function collect(obj: unknown, where: string): void {
     if (obj === null || obj === undefined) return; // an empty document
@@ -45,6 +48,7 @@ export function parseObjects(text: string, source = 'input'): ObjectsFile {
     const kind = obj.kind;
     if (kind === 'Service') services.push(obj);
     else if (kind === 'EndpointSlice') endpointSlices.push(obj);
+    else if (kind === 'Node') nodes.push(obj);
     else if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(obj.items)) {
       // Typed lists (ServiceList) omit kind on their items.
       const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);

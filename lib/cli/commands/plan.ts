@@ -5,6 +5,8 @@ import { command } from '../command.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
 import { buildDesiredState } from '../../model/build.js';
 import { readSnapshot } from '../../sources/read-objects.js';
+import { readNode } from '../../sources/read-node.js';
+import { isRecord } from '../../sources/raw.js';
 import type { DesiredState, Problem } from '../../model/desired-state.js';
 import type { NodeFacts } from '../../model/node.js';
 import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
@@ -43,7 +45,7 @@ export const planCommand = command({
       return 1;
     }
     for (const i of objects.ignored) stderr.write(`ignored ${i}: not a Service or EndpointSlice\n`);
-    const desired = buildDesiredState(readSnapshot(objects), await planNode(settings), modelConfigFrom(settings));
+    const desired = buildDesiredState(readSnapshot(objects), await planNode(settings, objects.nodes), modelConfigFrom(settings));
     for (const p of desired.problems) stderr.write(`${problemLine(p)}\n`);
     stdout.write(render(desired, settings.format));
     return 0;
@@ -54,8 +56,11 @@ export function problemLine(p: Problem): string {
   return `${p.skipped ? 'skipped' : 'warning'} ${p.kind} ${p.namespace}/${p.name}: ${p.reason}`;
 }
 
-/** The node: --node-ip if given, else every address of the host, read as the running proxy reads them. */
-async function planNode(s: ModelSettings & SettingsOf<readonly [typeof PLAN_NODE_IP_OPTION]>): Promise<NodeFacts> {
+/**
+ * The node: --node-ip if given, else every address of the host, read as the running proxy reads
+ * them; labels and pod CIDRs from its Node object when the file holds it.
+ */
+async function planNode(s: ModelSettings & SettingsOf<readonly [typeof PLAN_NODE_IP_OPTION]>, nodes: readonly unknown[]): Promise<NodeFacts> {
   const given = s.nodeIp.map((a) => canonicalIp(a)!);
   let addresses: LocalAddress[];
   if (given.length > 0) {
@@ -64,7 +69,10 @@ async function planNode(s: ModelSettings & SettingsOf<readonly [typeof PLAN_NODE
     const links = new RtnetlinkLinks();
     try { addresses = await links.listLocalAddresses(); } finally { links.close(); }
   }
-  return { name: nodeNameFrom(s), labels: {}, addresses, primaryAddresses: given };
+  const name = nodeNameFrom(s);
+  const node = nodes.find((n) => isRecord(n) && isRecord(n.metadata) && n.metadata.name === name);
+  const info = node === undefined ? undefined : readNode(node);
+  return { name, labels: info?.labels ?? {}, addresses, primaryAddresses: given.length > 0 ? given : info?.primaryAddresses ?? [], podCidrs: info?.podCidrs ?? [] };
 }
 
 function render(d: DesiredState, format: (typeof FORMATS)[number]): string {

@@ -95,7 +95,7 @@ export const runCommand = command({
     let source: Source;
     let events: EventRecorder = NO_EVENTS;
     try {
-      if (settings.objects) source = new FileSource(settings.objects, log);
+      if (settings.objects) source = new FileSource(settings.objects, log, nodeName);
       else {
         // Loaded only when needed: the API client is large and slow to load.
         const [{ KubeSource }, { apiEndpoint }, { ApiEventRecorder }] = await Promise.all([
