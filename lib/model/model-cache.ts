@@ -84,6 +84,9 @@ export class ModelCache {
     return agg;
   }
 
+  /** Whether a build has run (the aggregate exists). */
+  get built(): boolean { return this.agg !== undefined; }
+
   /** The aggregate the last build or update left. */
   get aggregate(): DesiredAggregate {
     if (!this.agg) throw new Error('the model has not been built yet');

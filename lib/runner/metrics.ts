@@ -2,6 +2,17 @@
 // ipvs-proxy's own counters of kernel operations.
 import { Counter, Gauge, Histogram, Registry, exponentialBuckets } from 'prom-client';
 import type { OperationKind } from '../plan/operations.js';
+import type { VirtualServerStats } from '../kernel/ipvs/types.js';
+
+/** The kernel's counters of one Service port, summed over its virtual servers. */
+export interface ServicePortTraffic {
+  readonly namespace: string;
+  readonly service: string;
+  /** the port's name ('' for a single unnamed port) */
+  readonly port: string;
+  readonly protocol: string;
+  readonly stats: VirtualServerStats;
+}
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -29,6 +40,42 @@ export class ProxyMetrics {
   });
   readonly syncs = new Counter({ name: 'ipvs_proxy_syncs_total', help: 'Syncs run, by result', labelNames: ['result'], registers: [this.registry] });
   readonly skipped = new Gauge({ name: 'ipvs_proxy_skipped_objects', help: 'Objects not programmed in the last sync, by kind', labelNames: ['kind'], registers: [this.registry] });
+
+  /**
+   * Per-Service traffic from the kernel's IPVS counters (--service-traffic-metrics), read once per
+   * scrape: connections, packets and bytes, each a counter since its virtual servers were created.
+   */
+  enableServiceTraffic(read: () => Promise<readonly ServicePortTraffic[]>): void {
+    // one dump per scrape: the registry collects the three at once, and they share one read
+    // (a read is shared by three collects at most, and for a second at most)
+    let pending: { read: Promise<readonly ServicePortTraffic[]>; at: number; users: number } | undefined;
+    const traffic = () => {
+      if (!pending || Date.now() - pending.at > 1000) pending = { read: read(), at: Date.now(), users: 0 };
+      const p = pending;
+      if (++p.users === 3) pending = undefined;
+      return p.read;
+    };
+    const labelNames = ['namespace', 'service', 'port', 'protocol'] as const;
+    const labels = (t: ServicePortTraffic) => ({ namespace: t.namespace, service: t.service, port: t.port, protocol: t.protocol });
+    new Counter({
+      name: 'ipvs_proxy_service_connections_total', help: 'Connections to a Service port (IPVS counters)', labelNames, registers: [this.registry],
+      async collect() { this.reset(); for (const t of await traffic()) this.inc(labels(t), t.stats.connections); },
+    });
+    new Counter({
+      name: 'ipvs_proxy_service_packets_total', help: 'Packets through a Service port, by direction (IPVS counters)', labelNames: [...labelNames, 'direction'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of await traffic()) { this.inc({ ...labels(t), direction: 'in' }, t.stats.packetsIn); this.inc({ ...labels(t), direction: 'out' }, t.stats.packetsOut); }
+      },
+    });
+    new Counter({
+      name: 'ipvs_proxy_service_bytes_total', help: 'Bytes through a Service port, by direction (IPVS counters)', labelNames: [...labelNames, 'direction'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of await traffic()) { this.inc({ ...labels(t), direction: 'in' }, t.stats.bytesIn); this.inc({ ...labels(t), direction: 'out' }, t.stats.bytesOut); }
+      },
+    });
+  }
 
   countOperations(byKind: ReadonlyMap<OperationKind, { ok: number; failed: number }>): void {
     for (const [kind, c] of byKind) {

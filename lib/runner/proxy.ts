@@ -18,7 +18,8 @@ import { ChangeQueue, type TakenChanges } from './change-queue.js';
 import { GcTime } from './gc-time.js';
 import { ProblemLog } from './problem-log.js';
 import type { HealthState } from './health.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, ServicePortTraffic } from './metrics.js';
+import type { VirtualServerStats } from '../kernel/ipvs/types.js';
 import type { ServiceHealthServers } from './service-health.js';
 import { SyncLoop, type SyncReason } from './sync-loop.js';
 
@@ -68,6 +69,23 @@ export class Proxy {
   }
 
   synced(): boolean { return this.o.source.synced(); }
+
+  /** The kernel's traffic counters of each Service port this proxy programs, summed over its virtual servers. */
+  async serviceTraffic(): Promise<ServicePortTraffic[]> {
+    if (!this.model.built) return [];
+    const stats = await this.o.kernel.ipvs.listStats();
+    const agg = this.model.aggregate;
+    const out = new Map<string, ServicePortTraffic>();
+    for (const [key, s] of stats) {
+      const d = agg.virtualServer(key);
+      if (!d) continue;
+      const id = `${d.service} ${d.portName} ${d.vs.protocol}`;
+      const was = out.get(id);
+      const { namespace, name } = splitServiceId(d.service);
+      out.set(id, was ? { ...was, stats: addStats(was.stats, s) } : { namespace, service: name, port: d.portName, protocol: d.vs.protocol, stats: s });
+    }
+    return [...out.values()];
+  }
 
   /** A full resync as soon as allowed (SIGUSR1). */
   resync(): void { this.loop.trigger('periodic'); }
@@ -206,4 +224,8 @@ function memoryMB(): Record<string, number> {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
   return { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+}
+
+function addStats(a: VirtualServerStats, b: VirtualServerStats): VirtualServerStats {
+  return { connections: a.connections + b.connections, packetsIn: a.packetsIn + b.packetsIn, packetsOut: a.packetsOut + b.packetsOut, bytesIn: a.bytesIn + b.bytesIn, bytesOut: a.bytesOut + b.bytesOut };
 }

@@ -6,12 +6,13 @@ import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { RealServerStatusList, statusEntry } from '../../lib/kernel/ipvs/status-list.js';
 import {
   SvcFlags, rsKey, vsKey,
-  type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey,
+  type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey, type VirtualServerStats,
 } from '../../lib/kernel/ipvs/types.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
 
-interface Entry { vs: VirtualServer; dests: Map<string, RealServerStatus> }
+interface Entry { vs: VirtualServer; dests: Map<string, RealServerStatus>; stats: VirtualServerStats }
+const NO_TRAFFIC: VirtualServerStats = { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 };
 
 export class FakeIpvs implements Ipvs {
   private readonly table = new Map<string, Entry>();
@@ -28,7 +29,7 @@ export class FakeIpvs implements Ipvs {
     this.calls.push(`${op} ${vsKey(vs)}`);
     checkService(op, vs);
     if (this.table.has(vsKey(vs))) throw new KernelError('EEXIST', op, vsKey(vs));
-    this.table.set(vsKey(vs), { vs: normalize(vs), dests: new Map() });
+    this.table.set(vsKey(vs), { vs: normalize(vs), dests: new Map(), stats: NO_TRAFFIC });
   }
 
   async updateVirtualServer(vs: VirtualServer): Promise<void> {
@@ -87,7 +88,20 @@ export class FakeIpvs implements Ipvs {
       .map((d) => statusEntry(d.address, d.port, d.forward, d.weight, d.activeConnections, d.inactiveConnections)))]));
   }
 
+  /** Counters start at zero when a virtual server is created, as in the kernel. */
+  async listStats(): Promise<Map<string, VirtualServerStats>> {
+    this.calls.push('list virtual server counters');
+    return new Map([...this.table].map(([k, e]) => [k, e.stats]));
+  }
+
   close(): void {}
+
+  /** Test hook: traffic through a virtual server, added to its counters. */
+  addTraffic(vs: VirtualServerKey, t: VirtualServerStats): void {
+    const e = this.entry('add traffic', vs);
+    e.stats = { connections: e.stats.connections + t.connections, packetsIn: e.stats.packetsIn + t.packetsIn, packetsOut: e.stats.packetsOut + t.packetsOut,
+      bytesIn: e.stats.bytesIn + t.bytesIn, bytesOut: e.stats.bytesOut + t.bytesOut };
+  }
 
   /** Test hook: the connection counters the kernel would report. */
   setConnections(vs: VirtualServerKey, rs: RealServerKey, active: number, inactive: number): void {

@@ -86,7 +86,7 @@ before(async () => {
   ipvs = await NetlinkIpvs.open();
   proxy = new ProxyProcess(['run', '--objects', file, '--node-name', 'node-a', '--cluster-cidr', '10.244.0.0/16,fd00:10:244::/48',
     '--nodeport-addresses', '192.168.100.0/24,fd00:100::/64', '--min-sync-period', `${MIN_SYNC_MS}ms`, '--sync-period', `${SYNC_PERIOD_S}s`,
-    '--healthz-bind-address', '127.0.0.1:10256', '--metrics-bind-address', '127.0.0.1:10249', '--log-level', 'info']);
+    '--healthz-bind-address', '127.0.0.1:10256', '--metrics-bind-address', '127.0.0.1:10249', '--service-traffic-metrics', '--log-level', 'info']);
   await proxy.waitForLog((l) => l.msg === 'synced', 60_000);
 });
 
@@ -200,7 +200,7 @@ test('VM e2e 9: endpoint change to kernel latency, over 100 changes', async (t) 
   assert.equal(samples.length, 100, 'every change reached the kernel within its budget');
 });
 
-test('VM e2e 10: health and metrics endpoints', async () => {
+test('VM e2e 10: health and metrics endpoints; per-Service connection and byte counters follow real traffic', async () => {
   const body = (url: string) => new Promise<{ status: number; text: string }>((resolve, reject) => get(url, (res) => {
     let text = ''; res.on('data', (d: Buffer) => { text += d.toString(); }); res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
   }).on('error', reject));
@@ -212,6 +212,23 @@ test('VM e2e 10: health and metrics endpoints', async () => {
   for (const name of ['kubeproxy_sync_proxy_rules_duration_seconds_bucket', 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'kubeproxy_network_programming_duration_seconds_count',
     'kubeproxy_sync_proxy_rules_service_changes_total', 'kubeproxy_sync_proxy_rules_endpoint_changes_total', 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'ipvs_proxy_kernel_operations_total']) {
     assert.match(m.text, new RegExp(`^${name}`, 'm'), name);
+  }
+  // per-Service counters from the kernel's IPVS stats: 5 more requests, 5 more connections and their bytes
+  const web = 'namespace="default",service="web",port="http",protocol="tcp"';
+  const value = (text: string, metric: string) => Number(new RegExp(`^${metric} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const before = (await body('http://127.0.0.1:10249/metrics')).text;
+  for (let i = 0; i < 5; i++) assert.ok((await fromHost('http://10.96.0.10/')).pod);
+  const conns = `ipvs_proxy_service_connections_total\\{${web}\\}`;
+  assert.ok(value(before, conns) >= 0, before.split('\n').filter((l) => l.startsWith('ipvs_proxy_service')).join('\n'));
+  // the kernel adds its per-CPU counters into the totals every 2 s (its rate estimator's timer)
+  const after = await until(async () => {
+    const t = (await body('http://127.0.0.1:10249/metrics')).text;
+    return value(t, conns) - value(before, conns) >= 5 ? t : undefined;
+  }, 8000, 'the counters of 5 more connections');
+  assert.equal(value(after, conns) - value(before, conns), 5);
+  for (const dir of ['in', 'out']) {
+    const bytes = `ipvs_proxy_service_bytes_total\\{${web},direction="${dir}"\\}`;
+    assert.ok(value(after, bytes) - value(before, bytes) > 5 * 40, `${dir}: ${value(before, bytes)} -> ${value(after, bytes)} bytes`);
   }
 });
 

@@ -47,6 +47,7 @@ export const RUN_OPTIONS = [
   option({ key: 'conntrackTcpCloseWaitTimeout', flag: 'conntrack-tcp-timeout-close-wait', doc: 'conntrack timeout of TCP in CLOSE_WAIT (0: leave as is)', type: 'duration', default: 3_600_000, meta: 'DURATION' }),
   option({ key: 'proxyMode', flag: 'proxy-mode', doc: "accepted for kube-proxy's command line; only ipvs", type: 'string', default: 'ipvs', choices: ['ipvs'], meta: 'MODE' }),
   option({ key: 'cleanup', flag: 'cleanup', doc: "remove the node's service-proxy state and exit (kube-proxy's --cleanup; same as the cleanup command)", type: 'boolean', default: false }),
+  option({ key: 'serviceTrafficMetrics', flag: 'service-traffic-metrics', doc: 'serve per-Service connection, packet and byte counters from IPVS on /metrics (one IPVS dump per scrape)', type: 'boolean', default: false }),
   option({ key: 'once', flag: 'once', doc: 'sync once and exit (status 1 if the sync failed)', type: 'boolean', default: false }),
   ...MODEL_OPTIONS,
   option({ key: 'dryRun', flag: 'dry-run', doc: 'with --cleanup: print what would be removed', type: 'boolean', default: false }),
@@ -129,6 +130,7 @@ export const runCommand = command({
       gracefulTerminationMs: settings.gracefulTerminationTimeout,
       events,
     });
+    if (settings.serviceTrafficMetrics) metrics.enableServiceTraffic(() => proxy.serviceTraffic());
     const close = () => kernel.close();
 
     if (once) {

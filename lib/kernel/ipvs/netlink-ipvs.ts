@@ -9,13 +9,15 @@ import { afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes, type IpFamily } fro
 import {
   FORWARD_METHODS, PROTOCOL_NUMBERS, SvcFlags, rsKey, vsKey,
   type ForwardMethod, type Ipvs, type Protocol, type RealServer, type RealServerKey, type RealServerStatus, type RealServerStatuses,
-  type VirtualServer, type VirtualServerKey, type IpvsTimeouts,
+  type VirtualServer, type VirtualServerKey, type IpvsTimeouts, type VirtualServerStats,
 } from './types.js';
 
 const IPVS_GENL_VERSION = 1;
 const Cmd = { NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8, SET_CONFIG: 12, GET_CONFIG: 13 } as const;
 const CmdAttr = { SERVICE: 1, DEST: 2, TIMEOUT_TCP: 4, TIMEOUT_TCP_FIN: 5, TIMEOUT_UDP: 6 } as const;
-const Svc = { AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9 } as const;
+const Svc = { AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9, STATS: 10, STATS64: 12 } as const;
+/** IPVS_STATS_ATTR_*: in STATS64 every counter is a u64; in STATS the first three are u32 */
+const Stat = { CONNS: 1, INPKTS: 2, OUTPKTS: 3, INBYTES: 4, OUTBYTES: 5 } as const;
 const Dest = {
   ADDR: 1, PORT: 2, FWD_METHOD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6,
   ACTIVE_CONNS: 7, INACT_CONNS: 8, PERSIST_CONNS: 9, ADDR_FAMILY: 11,
@@ -50,6 +52,22 @@ export class NetlinkIpvs implements Ipvs {
       const svc = parseAttributes(genlPayload(m.data)).get(CmdAttr.SERVICE);
       const vs = svc && decodeService(parseAttributes(svc));
       if (vs) out.push(vs);
+    }
+    return out;
+  }
+
+  async listStats(): Promise<Map<string, VirtualServerStats>> {
+    const msgs = await this.channel.dump(this.familyId, [genlHeader(Cmd.GET_SERVICE, IPVS_GENL_VERSION)], {
+      operation: 'list virtual server counters', object: 'all',
+    });
+    const out = new Map<string, VirtualServerStats>();
+    for (const m of msgs) {
+      const svc = parseAttributes(genlPayload(m.data)).get(CmdAttr.SERVICE);
+      if (!svc) continue;
+      const a = parseAttributes(svc);
+      const vs = decodeService(a);
+      const stats = decodeStats(a);
+      if (vs && stats) out.set(vsKey(vs), stats);
     }
     return out;
   }
@@ -199,5 +217,23 @@ function decodeDest(a: Map<number, Buffer>, serviceFamily: IpFamily): RealServer
     activeConnections: u32At(Dest.ACTIVE_CONNS),
     inactiveConnections: u32At(Dest.INACT_CONNS),
     persistentConnections: u32At(Dest.PERSIST_CONNS),
+  };
+}
+
+/** The counters of a service attribute set: STATS64 (kernel 4.1+), else the older STATS. */
+function decodeStats(a: Map<number, Buffer>): VirtualServerStats | undefined {
+  const s64 = a.get(Svc.STATS64);
+  const s = s64 ?? a.get(Svc.STATS);
+  if (!s) return undefined;
+  const st = parseAttributes(s);
+  const n = (k: number, wide: boolean) => {
+    const b = st.get(k);
+    if (!b) return 0;
+    return wide && b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0);
+  };
+  const all64 = s64 !== undefined;
+  return {
+    connections: n(Stat.CONNS, all64), packetsIn: n(Stat.INPKTS, all64), packetsOut: n(Stat.OUTPKTS, all64),
+    bytesIn: n(Stat.INBYTES, true), bytesOut: n(Stat.OUTBYTES, true),
   };
 }

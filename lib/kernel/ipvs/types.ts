@@ -73,6 +73,15 @@ export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
     && (a.flags & SvcFlags.PERSISTENT ? a.timeout === b.timeout && a.netmask === b.netmask : true);
 }
 
+/** A virtual server's counters since it was created (the kernel's, as ipvsadm --stats shows them). */
+export interface VirtualServerStats {
+  readonly connections: number;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
 /** IPVS connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */
 export interface IpvsTimeouts {
   readonly tcp: number;
@@ -92,5 +101,7 @@ export interface Ipvs {
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void>;
   /** Every real server of every virtual server at once, by vsKey (when the implementation can). */
   listAllRealServers?(): Promise<Map<string, RealServerStatuses>>;
+  /** Every virtual server's counters, by vsKey, in one dump. */
+  listStats(): Promise<Map<string, VirtualServerStats>>;
   close(): void;
 }

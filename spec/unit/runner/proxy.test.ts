@@ -193,3 +193,31 @@ test('health: /healthz answers 503 with nodeEligible false while the Node is mar
     server.close();
   }
 });
+
+test('metrics: --service-traffic-metrics sums the IPVS counters of each Service port over its virtual servers, under Prometheus names', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, metrics } = proxyWith(source);
+  metrics.enableServiceTraffic(() => proxy.serviceTraffic());
+  await proxy.start();
+  try {
+    const port = [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }];
+    source.set([svc('web', { type: 'NodePort', ports: port }), slice('web-1', 'web', ['10.244.1.5'])]);
+    await until(async () => /10\.96\.0\.10:80/.test(kernel.ipvs.save()));
+    const t = (connections: number) => ({ connections, packetsIn: connections * 10, packetsOut: connections * 8, bytesIn: connections * 1000, bytesOut: connections * 5000 });
+    kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '10.96.0.10', port: 80 }, t(3));
+    kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '192.168.1.10', port: 30080 }, t(2));
+    // a virtual server of another IPVS user: never counted as a Service's
+    await kernel.ipvs.addVirtualServer({ family: 4, protocol: 'tcp', address: '192.0.2.99', port: 80, scheduler: 'rr', flags: 0, timeout: 0, netmask: 32 });
+    kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '192.0.2.99', port: 80 }, t(7));
+    const text = await metrics.registry.metrics();
+    const l = 'namespace="default",service="web",port="http",protocol="tcp"';
+    assert.match(text, new RegExp(`^ipvs_proxy_service_connections_total\\{${l}\\} 5$`, 'm'), 'cluster IP and node ports, summed');
+    assert.match(text, new RegExp(`^ipvs_proxy_service_packets_total\\{${l},direction="in"\\} 50$`, 'm'));
+    assert.match(text, new RegExp(`^ipvs_proxy_service_bytes_total\\{${l},direction="out"\\} 25000$`, 'm'));
+    assert.equal(text.split('\n').filter((x) => x.startsWith('ipvs_proxy_service_connections_total{')).length, 1, 'only the Service');
+    kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '10.96.0.10', port: 80 }, t(1));
+    assert.match(await metrics.registry.metrics(), new RegExp(`^ipvs_proxy_service_connections_total\\{${l}\\} 6$`, 'm'), 'read again at the next scrape');
+  } finally {
+    await proxy.stop();
+  }
+});
