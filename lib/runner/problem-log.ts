@@ -3,7 +3,7 @@
 // (kubectl describe service); the skipped ones counted in metrics.
 import type { Logger } from '../log.js';
 import type { Problem } from '../model/desired-state.js';
-import { NO_EVENTS, type EventRecorder, type ObjectRef } from '../sources/events.js';
+import { NO_EVENTS, serviceRef, type EventRecorder, type ObjectRef } from '../sources/events.js';
 import type { ProxyMetrics } from './metrics.js';
 
 export class ProblemLog {
@@ -36,8 +36,7 @@ export class ProblemLog {
   }
 
   private ref(p: Problem): ObjectRef {
-    const uid = this.uidOf(`${p.namespace}/${p.name}`);
-    return { kind: 'Service', apiVersion: 'v1', namespace: p.namespace, name: p.name, ...(uid ? { uid } : {}) };
+    return serviceRef(p.namespace, p.name, this.uidOf(`${p.namespace}/${p.name}`));
   }
 }
 

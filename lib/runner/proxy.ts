@@ -9,7 +9,7 @@ import type { NodeFacts } from '../model/node.js';
 import type { PlanOptions } from '../plan/plan.js';
 import { describe, operationCount } from '../plan/operations.js';
 import { splitServiceId } from '../model/service.js';
-import type { EventRecorder } from '../sources/events.js';
+import { serviceRef, type EventRecorder } from '../sources/events.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce, type SyncOutcome } from '../sync/sync-once.js';
 import type { ApplyResult } from '../sync/apply.js';
@@ -19,7 +19,7 @@ import { GcTime } from './gc-time.js';
 import { ProblemLog } from './problem-log.js';
 import type { HealthState } from './health.js';
 import type { ProxyMetrics, ServicePortTraffic } from './metrics.js';
-import type { VirtualServerStats } from '../kernel/ipvs/types.js';
+import { addStats } from '../kernel/ipvs/types.js';
 import type { ServiceHealthServers } from './service-health.js';
 import { SyncLoop, type SyncReason } from './sync-loop.js';
 
@@ -184,9 +184,8 @@ export class Proxy {
       const service = 'service' in f.op ? f.op.service : undefined;
       if (!service || !this.o.events) continue;
       const { namespace, name } = splitServiceId(service);
-      const uid = this.o.source.uidOf?.(service);
       this.o.events.record({
-        regarding: { kind: 'Service', apiVersion: 'v1', namespace, name, ...(uid ? { uid } : {}) },
+        regarding: serviceRef(namespace, name, this.o.source.uidOf?.(service)),
         type: 'Warning', reason: 'SyncFailed', action: 'Programming', note: `${describe(f.op)}: ${f.error.message}`,
       });
     }
@@ -224,8 +223,4 @@ function memoryMB(): Record<string, number> {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
   return { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
-}
-
-function addStats(a: VirtualServerStats, b: VirtualServerStats): VirtualServerStats {
-  return { connections: a.connections + b.connections, packetsIn: a.packetsIn + b.packetsIn, packetsOut: a.packetsOut + b.packetsOut, bytesIn: a.bytesIn + b.bytesIn, bytesOut: a.bytesOut + b.bytesOut };
 }

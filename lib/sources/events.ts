@@ -27,3 +27,7 @@ export interface EventRecorder {
 
 /** A recorder that sends nothing (a file source has no API server). */
 export const NO_EVENTS: EventRecorder = { record: () => undefined, forget: () => undefined };
+
+/** A Service as Events name it (with its uid when known, which kubectl describe matches on). */
+export const serviceRef = (namespace: string, name: string, uid: string | undefined): ObjectRef =>
+  ({ kind: 'Service', apiVersion: 'v1', namespace, name, ...(uid ? { uid } : {}) });

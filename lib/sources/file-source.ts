@@ -9,8 +9,7 @@ import type { Logger } from '../log.js';
 import type { Snapshot } from '../model/objects.js';
 import { ObjectsFileError, readObjectsFile } from './objects-file.js';
 import { readSnapshot } from './read-objects.js';
-import { readNode } from './read-node.js';
-import { isRecord } from './raw.js';
+import { findNode } from './read-node.js';
 import type { Change, NodeInfo, Source } from './source.js';
 
 const POLL_MS = 1000;
@@ -69,8 +68,7 @@ export class FileSource implements Source {
     try {
       const file = await readObjectsFile(this.path);
       this.current = readSnapshot(file);
-      const node = file.nodes.find((n) => isRecord(n) && isRecord(n.metadata) && n.metadata.name === this.nodeName);
-      this.nodeInfo = node === undefined ? undefined : readNode(node);
+      this.nodeInfo = findNode(file.nodes, this.nodeName);
       this.loaded = true;
       this.log.info({ file: this.path, services: file.services.length, endpointSlices: file.endpointSlices.length }, 'objects file read');
       this.onChange([{ kind: 'service', at }, { kind: 'endpointSlice', at }, { kind: 'node', at }]);

@@ -23,3 +23,9 @@ export function readNode(obj: unknown): NodeInfo {
     eligible: !meta.deletionTimestamp && !records(spec.taints).some((t) => t.key === TO_BE_DELETED_TAINT),
   };
 }
+
+/** The Node named `name` among objects (an objects file's), read; undefined when there is none. */
+export function findNode(nodes: readonly unknown[], name: string): NodeInfo | undefined {
+  const node = nodes.find((n) => isRecord(n) && isRecord(n.metadata) && n.metadata.name === name);
+  return node === undefined ? undefined : readNode(node);
+}

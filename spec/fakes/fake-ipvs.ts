@@ -5,7 +5,7 @@ import { KernelError } from '../../lib/kernel/errors.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { RealServerStatusList, statusEntry } from '../../lib/kernel/ipvs/status-list.js';
 import {
-  SvcFlags, rsKey, vsKey,
+  SvcFlags, addStats, rsKey, vsKey,
   type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey, type VirtualServerStats,
 } from '../../lib/kernel/ipvs/types.js';
 
@@ -99,8 +99,7 @@ export class FakeIpvs implements Ipvs {
   /** Test hook: traffic through a virtual server, added to its counters. */
   addTraffic(vs: VirtualServerKey, t: VirtualServerStats): void {
     const e = this.entry('add traffic', vs);
-    e.stats = { connections: e.stats.connections + t.connections, packetsIn: e.stats.packetsIn + t.packetsIn, packetsOut: e.stats.packetsOut + t.packetsOut,
-      bytesIn: e.stats.bytesIn + t.bytesIn, bytesOut: e.stats.bytesOut + t.bytesOut };
+    e.stats = addStats(e.stats, t);
   }
 
   /** Test hook: the connection counters the kernel would report. */

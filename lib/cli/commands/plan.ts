@@ -5,8 +5,7 @@ import { command } from '../command.js';
 import { canonicalIp, ipFamily } from '../../net/address.js';
 import { buildDesiredState } from '../../model/build.js';
 import { readSnapshot } from '../../sources/read-objects.js';
-import { readNode } from '../../sources/read-node.js';
-import { isRecord } from '../../sources/raw.js';
+import { findNode } from '../../sources/read-node.js';
 import type { DesiredState, Problem } from '../../model/desired-state.js';
 import type { NodeFacts } from '../../model/node.js';
 import { formatIpvsadmSave, formatRealServer, formatVirtualServer } from '../../kernel/ipvs/ipvsadm-format.js';
@@ -70,8 +69,7 @@ async function planNode(s: ModelSettings & SettingsOf<readonly [typeof PLAN_NODE
     try { addresses = await links.listLocalAddresses(); } finally { links.close(); }
   }
   const name = nodeNameFrom(s);
-  const node = nodes.find((n) => isRecord(n) && isRecord(n.metadata) && n.metadata.name === name);
-  const info = node === undefined ? undefined : readNode(node);
+  const info = findNode(nodes, name);
   return { name, labels: info?.labels ?? {}, addresses, primaryAddresses: given.length > 0 ? given : info?.primaryAddresses ?? [], podCidrs: info?.podCidrs ?? [] };
 }
 

@@ -44,30 +44,27 @@ export class NetlinkIpvs implements Ipvs {
   close(): void { this.channel.close(); }
 
   async listVirtualServers(): Promise<VirtualServer[]> {
-    const msgs = await this.channel.dump(this.familyId, [genlHeader(Cmd.GET_SERVICE, IPVS_GENL_VERSION)], {
-      operation: 'list virtual servers', object: 'all',
-    });
-    const out: VirtualServer[] = [];
-    for (const m of msgs) {
-      const svc = parseAttributes(genlPayload(m.data)).get(CmdAttr.SERVICE);
-      const vs = svc && decodeService(parseAttributes(svc));
-      if (vs) out.push(vs);
+    return (await this.dumpServices('list virtual servers')).map((s) => s.vs);
+  }
+
+  async listStats(): Promise<Map<string, VirtualServerStats>> {
+    const out = new Map<string, VirtualServerStats>();
+    for (const { vs, attrs } of await this.dumpServices('list virtual server counters')) {
+      const stats = decodeStats(attrs);
+      if (stats) out.set(vsKey(vs), stats);
     }
     return out;
   }
 
-  async listStats(): Promise<Map<string, VirtualServerStats>> {
-    const msgs = await this.channel.dump(this.familyId, [genlHeader(Cmd.GET_SERVICE, IPVS_GENL_VERSION)], {
-      operation: 'list virtual server counters', object: 'all',
-    });
-    const out = new Map<string, VirtualServerStats>();
+  /** One dump of every virtual server, with the attributes it came in. */
+  private async dumpServices(operation: string): Promise<Array<{ vs: VirtualServer; attrs: Map<number, Buffer> }>> {
+    const msgs = await this.channel.dump(this.familyId, [genlHeader(Cmd.GET_SERVICE, IPVS_GENL_VERSION)], { operation, object: 'all' });
+    const out: Array<{ vs: VirtualServer; attrs: Map<number, Buffer> }> = [];
     for (const m of msgs) {
       const svc = parseAttributes(genlPayload(m.data)).get(CmdAttr.SERVICE);
-      if (!svc) continue;
-      const a = parseAttributes(svc);
-      const vs = decodeService(a);
-      const stats = decodeStats(a);
-      if (vs && stats) out.set(vsKey(vs), stats);
+      const attrs = svc && parseAttributes(svc);
+      const vs = attrs && decodeService(attrs);
+      if (vs) out.push({ vs, attrs: attrs! });
     }
     return out;
   }

@@ -82,6 +82,11 @@ export interface VirtualServerStats {
   readonly bytesOut: number;
 }
 
+/** Two counters summed (the virtual servers of one Service port, or more traffic). */
+export function addStats(a: VirtualServerStats, b: VirtualServerStats): VirtualServerStats {
+  return { connections: a.connections + b.connections, packetsIn: a.packetsIn + b.packetsIn, packetsOut: a.packetsOut + b.packetsOut, bytesIn: a.bytesIn + b.bytesIn, bytesOut: a.bytesOut + b.bytesOut };
+}
+
 /** IPVS connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */
 export interface IpvsTimeouts {
   readonly tcp: number;
