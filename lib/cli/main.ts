@@ -7,11 +7,13 @@ import { showConfigCommand } from './commands/show-config.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { cleanupCommand } from './commands/cleanup.js';
+import { statusCommand } from './commands/status.js';
+import { explainCommand } from './commands/explain.js';
 import { createLogger } from '../log.js';
 import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, showConfigCommand];
+export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, statusCommand, explainCommand, showConfigCommand];
 /** Every key the configuration file may hold, across all commands. */
 const CONFIG_KEYS: ReadonlySet<string> = new Set(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
 /** The command run when none is named. */

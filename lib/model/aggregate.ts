@@ -104,6 +104,12 @@ export class DesiredAggregate {
   }
   get virtualServerCount(): number { return this.claims.size; }
 
+  /** The programmed state of each Service, or of the one named (namespace/name). */
+  *serviceStates(only?: string): IterableIterator<ServiceState> {
+    if (only !== undefined) { const s = this.shares.get(only)?.state; if (s) yield s; return; }
+    for (const share of this.shares.values()) if (share.state) yield share.state;
+  }
+
   /** This Node's pod CIDRs: with --detect-local-mode NodeCIDR the skeleton follows them. */
   setNodeCidrs(cidrs: readonly string[]): void {
     if (cidrs.length === this.nodeCidrs.length && cidrs.every((c, i) => c === this.nodeCidrs[i])) return;

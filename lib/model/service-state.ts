@@ -1,8 +1,7 @@
 // One Service's share of the desired kernel state: its virtual servers with real servers, the
 // addresses it binds, its set members and firewall entries. Computed per Service so that a
 // change to one Service recomputes only its share.
-import ipaddr from 'ipaddr.js';
-import { ipFamily, type IpFamily } from '../net/address.js';
+import { cidrContains, ipFamily, type IpFamily } from '../net/address.js';
 import { SvcFlags, type Protocol, type VirtualServer } from '../kernel/ipvs/types.js';
 import { kubeSetName, type KubeSetId } from './kube-sets.js';
 import type { OutFilterEntry } from './skeleton.js';
@@ -126,7 +125,7 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
           for (const r of ranges.flatMap(ipsetNets)) add(family, 'loadBalancerSourceCidr', `${ipPort(lb)},${r}`);
           // Node-local clients reach a bound LB IP with source = LB IP: allow them when a range
           // covers a node address, else drop them in OUTPUT (#119656).
-          if ([...node.own].some((a) => ipFamily(a) === family && ranges.some((r) => contains(r, a)))) {
+          if ([...node.own].some((a) => ipFamily(a) === family && ranges.some((r) => cidrContains(r, a)))) {
             add(family, 'loadBalancerSourceIp', `${ipPort(lb)},${lb}`);
           } else {
             outFilter.push({ family, address: lb, protocol: port.protocol, port: port.port });
@@ -178,9 +177,4 @@ function ipsetNets(cidr: string): string[] {
   return [cidr];
 }
 
-function contains(cidr: string, address: string): boolean {
-  const [net, len] = ipaddr.parseCIDR(cidr);
-  const ip = ipaddr.parse(address);
-  return ip.kind() === net.kind() && ip.match(net, len);
-}
 

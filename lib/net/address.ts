@@ -36,6 +36,13 @@ export function ipFromBytes(bytes: Buffer, family: IpFamily): string {
 export const afOf = (family: IpFamily) => (family === 4 ? AF_INET : AF_INET6);
 export const familyOfAf = (af: number): IpFamily | undefined => (af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined);
 
+/** Whether an address lies in a CIDR ("10.0.0.0/8"); false across families. */
+export function cidrContains(cidr: string, address: string): boolean {
+  const [net, len] = ipaddr.parseCIDR(cidr);
+  const ip = ipaddr.parse(address);
+  return ip.kind() === net.kind() && ip.match(net, len);
+}
+
 /** "10.0.0.1:80" or "[fd00::1]:80", as ipvsadm writes endpoints. */
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

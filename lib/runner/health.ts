@@ -1,10 +1,12 @@
-// /healthz and /livez, and the /metrics endpoint. /healthz (readiness) is ready once a sync has
-// succeeded and the last success is younger than twice the sync period (as kube-proxy's healthz),
-// and while the Node is not being deleted (KEP-3836: load balancers that probe it drain the node
-// first); before the first sync it says what the proxy waits for. /livez only fails once a proxy
-// that had synced stops succeeding: waiting for an unreachable API server is not fixed by a restart.
+// /healthz and /livez, and the /metrics and /status endpoints. /healthz (readiness) is ready once a
+// sync has succeeded and the last success is younger than twice the sync period (as kube-proxy's
+// healthz), and while the Node is not being deleted (KEP-3836: load balancers that probe it drain
+// the node first); before the first sync it says what the proxy waits for. /livez only fails once a
+// proxy that had synced stops succeeding: waiting for an unreachable API server is not fixed by a restart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyMetrics } from './metrics.js';
+import type { StatusFilter } from '../status/build.js';
+import type { StatusReport } from '../status/report.js';
 
 export class HealthState {
   private lastSuccess: number | undefined;
@@ -46,9 +48,19 @@ export function healthHandler(state: HealthState) {
   };
 }
 
-export function metricsHandler(metrics: ProxyMetrics) {
+/** /metrics, and /status (read-only JSON for `ipvs-proxy status` and `explain`; ?service=NS/NAME, ?address=IP narrow it). */
+export function metricsHandler(metrics: ProxyMetrics, status?: (filter: StatusFilter) => Promise<StatusReport>) {
   return (req: IncomingMessage, res: ServerResponse) => {
-    if ((req.url ?? '/').split('?')[0] !== '/metrics') { res.writeHead(404).end('not found\n'); return; }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/status' && status && req.method === 'GET') {
+      const filter = { ...(url.searchParams.has('service') ? { service: url.searchParams.get('service')! } : {}), ...(url.searchParams.has('address') ? { address: url.searchParams.get('address')! } : {}) };
+      status(filter).then(
+        (report) => res.writeHead(200, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' }).end(`${JSON.stringify(report)}\n`),
+        (e: Error) => res.writeHead(500).end(`${e.message}\n`),
+      );
+      return;
+    }
+    if (url.pathname !== '/metrics') { res.writeHead(404).end('not found\n'); return; }
     metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
       (e: Error) => res.writeHead(500).end(`${e.message}\n`),

@@ -22,6 +22,10 @@ import type { ProxyMetrics, ServicePortTraffic } from './metrics.js';
 import { addStats } from '../kernel/ipvs/types.js';
 import type { ServiceHealthServers } from './service-health.js';
 import { SyncLoop, type SyncReason } from './sync-loop.js';
+import { proxyStatus, type StatusFilter } from '../status/build.js';
+import { readKernelTable } from '../status/read-table.js';
+import type { LastSync, StatusReport } from '../status/report.js';
+import { sliceOwnerId } from '../model/objects.js';
 
 export interface ProxyOptions {
   readonly source: Source;
@@ -54,6 +58,7 @@ export class Proxy {
   private dirty: Set<string> | 'all' = 'all';
 
   private readonly gc = new GcTime();
+  private lastSync: LastSync | undefined;
 
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
@@ -85,6 +90,22 @@ export class Proxy {
       out.set(id, was ? { ...was, stats: addStats(was.stats, s) } : { namespace, service: name, port: d.portName, protocol: d.vs.protocol, stats: s });
     }
     return [...out.values()];
+  }
+
+  /** Each Service's virtual servers as the kernel holds them now, with its endpoints and the last sync (the /status endpoint). */
+  async status(filter: StatusFilter = {}): Promise<StatusReport> {
+    const table = await readKernelTable(this.o.kernel.ipvs);
+    const built = this.model.built;
+    const source = this.o.source;
+    const slicesOf = (id: string) => {
+      const group = source.objectsOf?.(id);
+      const slices = group ? group.slices : source.snapshot().endpointSlices.filter((s) => sliceOwnerId(s) === id);
+      return slices.flatMap((s) => (s.slice ? [s.slice] : []));
+    };
+    return proxyStatus({
+      node: this.o.nodeName, lastSync: this.lastSync, problems: built ? this.model.aggregate.problems() : [],
+      services: built ? this.model.aggregate.serviceStates(filter.service) : [], slicesOf,
+    }, table, filter);
   }
 
   /** A full resync as soon as allowed (SIGUSR1). */
@@ -200,6 +221,10 @@ export class Proxy {
   private conclude(reason: SyncReason, taken: TakenChanges, outcome: SyncOutcome, summary: Record<string, unknown>, seconds: number): boolean {
     const { log, metrics } = this.o;
     const ok = outcome.result.failed.length === 0;
+    this.lastSync = {
+      at: new Date().toISOString(), ok, reason, full: summary.full === true, ms: Math.round(seconds * 1000),
+      operations: operationCount(outcome.operations), failed: outcome.result.failed.length,
+    };
     metrics.syncDuration.observe(seconds);
     if (ok) {
       this.o.health.synced();

@@ -5,14 +5,13 @@ import { KernelError } from '../../lib/kernel/errors.js';
 import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { RealServerStatusList, statusEntry } from '../../lib/kernel/ipvs/status-list.js';
 import {
-  SvcFlags, addStats, rsKey, vsKey,
+  NO_TRAFFIC, SvcFlags, addStats, rsKey, vsKey,
   type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey, type VirtualServerStats,
 } from '../../lib/kernel/ipvs/types.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
 
 interface Entry { vs: VirtualServer; dests: Map<string, RealServerStatus>; stats: VirtualServerStats }
-const NO_TRAFFIC: VirtualServerStats = { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 };
 
 export class FakeIpvs implements Ipvs {
   private readonly table = new Map<string, Entry>();

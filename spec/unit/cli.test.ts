@@ -36,7 +36,7 @@ test('an unknown flag is an error that lists the valid flags', async () => {
 test('an unknown command is an error naming the commands', async () => {
   const r = await cli(['frobnicate']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /unknown command "frobnicate"; commands: run, plan, cleanup, show-config/);
+  assert.match(r.err, /unknown command "frobnicate"; commands: run, plan, cleanup, status, explain, show-config/);
 });
 
 test('--scheduler accepts every IPVS scheduler name', async () => {

@@ -23,6 +23,9 @@ import { NO_EVENTS, type EventRecorder } from '../../sources/events.js';
 const secs = (ms: number) => Math.round(ms / 1000);
 const bindCheck = (v: string) => { if (v !== '') parseBindAddress(v); };
 
+/** Shared with status and explain, which ask the running proxy there. */
+export const METRICS_BIND_OPTION = option({ key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics and /status ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' });
+
 export const RUN_OPTIONS = [
   OBJECTS_OPTION,
   option({ key: 'kubeconfig', flag: 'kubeconfig', doc: "kubeconfig file, e.g. kubeadm's kube-proxy kubeconfig.conf (default: --master with the pod's service-account credentials)", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' }),
@@ -32,7 +35,7 @@ export const RUN_OPTIONS = [
   option({ key: 'syncPeriod', flag: 'sync-period', aliases: ['ipvs-sync-period'], doc: 'full resync interval (repairs changes made behind our back)', type: 'duration', default: 30_000, meta: 'DURATION',
     check: (v) => { if (v < 1000) throw new Error('must be at least 1s'); } }),
   option({ key: 'healthzBindAddress', flag: 'healthz-bind-address', doc: 'host:port of /healthz and /livez ("" disables)', type: 'string', default: '0.0.0.0:10256', check: bindCheck, meta: 'ADDR' }),
-  option({ key: 'metricsBindAddress', flag: 'metrics-bind-address', doc: 'host:port of /metrics ("" disables)', type: 'string', default: '127.0.0.1:10249', check: bindCheck, meta: 'ADDR' }),
+  METRICS_BIND_OPTION,
   option({ key: 'gracefulTerminationTimeout', flag: 'graceful-termination-timeout', doc: 'how long a TCP endpoint that vanished without a terminating phase may drain its open connections at weight 0',
     type: 'duration', default: 15 * 60_000, meta: 'DURATION' }),
   option({ key: 'strictArp', flag: 'strict-arp', aliases: ['ipvs-strict-arp'], doc: 'do not answer ARP for addresses on kube-ipvs0 (arp_ignore=1, arp_announce=2)', type: 'boolean', default: false }),
@@ -145,7 +148,7 @@ export const runCommand = command({
     const servers: Server[] = [];
     try {
       if (settings.healthzBindAddress) servers.push(await listen(parseBindAddress(settings.healthzBindAddress), healthHandler(health)));
-      if (settings.metricsBindAddress) servers.push(await listen(parseBindAddress(settings.metricsBindAddress), metricsHandler(metrics)));
+      if (settings.metricsBindAddress) servers.push(await listen(parseBindAddress(settings.metricsBindAddress), metricsHandler(metrics, (f) => proxy.status(f))));
     } catch (e) {
       log.fatal({ err: (e as Error).message }, 'cannot listen for health or metrics');
       for (const s of servers) await closeServer(s);

@@ -17,7 +17,7 @@ const Cmd = { NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NE
 const CmdAttr = { SERVICE: 1, DEST: 2, TIMEOUT_TCP: 4, TIMEOUT_TCP_FIN: 5, TIMEOUT_UDP: 6 } as const;
 const Svc = { AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9, STATS: 10, STATS64: 12 } as const;
 /** IPVS_STATS_ATTR_*: in STATS64 every counter is a u64; in STATS the first three are u32 */
-const Stat = { CONNS: 1, INPKTS: 2, OUTPKTS: 3, INBYTES: 4, OUTBYTES: 5 } as const;
+const Stat = { CONNS: 1, INPKTS: 2, OUTPKTS: 3, INBYTES: 4, OUTBYTES: 5, CPS: 6, INPPS: 7, OUTPPS: 8, INBPS: 9, OUTBPS: 10 } as const;
 const Dest = {
   ADDR: 1, PORT: 2, FWD_METHOD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6,
   ACTIVE_CONNS: 7, INACT_CONNS: 8, PERSIST_CONNS: 9, ADDR_FAMILY: 11,
@@ -232,5 +232,6 @@ function decodeStats(a: Map<number, Buffer>): VirtualServerStats | undefined {
   return {
     connections: n(Stat.CONNS, all64), packetsIn: n(Stat.INPKTS, all64), packetsOut: n(Stat.OUTPKTS, all64),
     bytesIn: n(Stat.INBYTES, true), bytesOut: n(Stat.OUTBYTES, true),
+    rates: { connections: n(Stat.CPS, all64), packetsIn: n(Stat.INPPS, all64), packetsOut: n(Stat.OUTPPS, all64), bytesIn: n(Stat.INBPS, all64), bytesOut: n(Stat.OUTBPS, all64) },
   };
 }

@@ -80,11 +80,26 @@ export interface VirtualServerStats {
   readonly packetsOut: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** the kernel's rate estimates, per second over its 2 s estimator (0 with run_estimation off) */
+  readonly rates: TrafficRates;
 }
+
+export interface TrafficRates {
+  readonly connections: number;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export const NO_TRAFFIC: VirtualServerStats = { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, rates: { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 } };
+
+const addRates = (a: TrafficRates, b: TrafficRates): TrafficRates =>
+  ({ connections: a.connections + b.connections, packetsIn: a.packetsIn + b.packetsIn, packetsOut: a.packetsOut + b.packetsOut, bytesIn: a.bytesIn + b.bytesIn, bytesOut: a.bytesOut + b.bytesOut });
 
 /** Two counters summed (the virtual servers of one Service port, or more traffic). */
 export function addStats(a: VirtualServerStats, b: VirtualServerStats): VirtualServerStats {
-  return { connections: a.connections + b.connections, packetsIn: a.packetsIn + b.packetsIn, packetsOut: a.packetsOut + b.packetsOut, bytesIn: a.bytesIn + b.bytesIn, bytesOut: a.bytesOut + b.bytesOut };
+  return { ...addRates(a, b), rates: addRates(a.rates, b.rates) };
 }
 
 /** IPVS connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */

@@ -203,7 +203,7 @@ test('metrics: --service-traffic-metrics sums the IPVS counters of each Service 
     const port = [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }];
     source.set([svc('web', { type: 'NodePort', ports: port }), slice('web-1', 'web', ['10.244.1.5'])]);
     await until(async () => /10\.96\.0\.10:80/.test(kernel.ipvs.save()));
-    const t = (connections: number) => ({ connections, packetsIn: connections * 10, packetsOut: connections * 8, bytesIn: connections * 1000, bytesOut: connections * 5000 });
+    const t = (connections: number) => ({ connections, packetsIn: connections * 10, packetsOut: connections * 8, bytesIn: connections * 1000, bytesOut: connections * 5000, rates: { connections: 1, packetsIn: 2, packetsOut: 3, bytesIn: 4, bytesOut: 5 } });
     kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '10.96.0.10', port: 80 }, t(3));
     kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '192.168.1.10', port: 30080 }, t(2));
     // a virtual server of another IPVS user: never counted as a Service's
