@@ -130,6 +130,37 @@ function latencyParts(applied: number, seen: number, log: Record<string, unknown
 }
 
 const SETTLE_MS = 10_000;
+const METRICS = '127.0.0.1:10259';
+const SCRAPES = 10;
+
+/** GET a path of the proxy's metrics address: its time and size. */
+async function timedGet(path: string): Promise<{ ms: number; bytes: number; text: string }> {
+  const t = performance.now();
+  const res = await fetch(`http://${METRICS}${path}`);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return { ms: performance.now() - t, bytes: Buffer.byteLength(text), text };
+}
+
+/**
+ * SCRAPES scrapes of /metrics (with the per-Service counters: one IPVS dump each) and one full
+ * /status, one after another: their times, sizes, and the proxy's resident memory around them.
+ */
+async function scrapeCost(pid: number) {
+  const before = memory(pid);
+  const times: number[] = [];
+  let last = { ms: 0, bytes: 0, text: '' };
+  for (let i = 0; i < SCRAPES; i++) { last = await timedGet('/metrics'); times.push(last.ms); }
+  const series = last.text.split('\n').filter((l) => l.startsWith('ipvs_proxy_service_')).length;
+  const afterMetrics = memory(pid);
+  const status = await timedGet('/status');
+  const after = memory(pid);
+  return {
+    metrics: { scrapes: SCRAPES, p50Ms: Math.round(percentile(times, 0.5)), maxMs: Math.round(Math.max(...times)), bytes: last.bytes, serviceSeries: series },
+    status: { ms: Math.round(status.ms), bytes: status.bytes },
+    memory: { rssBeforeMB: before.rssMB, rssAfterScrapesMB: afterMetrics.rssMB, rssAfterStatusMB: after.rssMB, peakGrowthMB: afterMetrics.peakMB - before.peakMB, peakGrowthWithStatusMB: after.peakMB - before.peakMB },
+  };
+}
 /** A full collection in this process, when it runs with --expose-gc. */
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 /** A full collection of the bench's own heap every so many changes, outside the timed window. */
@@ -254,7 +285,7 @@ async function inVm(): Promise<void> {
       g = undefined;
       collectGarbage();
       const proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(join(dir, `kc-${n}`), url), '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
-        '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', ''], '--trace-gc');
+        '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', METRICS, '--service-traffic-metrics'], '--trace-gc');
       try {
         const spawned = performance.now();
         const cold = await proxy.waitForLog((l) => l.msg === 'synced', 3_600_000);
@@ -303,10 +334,14 @@ async function inVm(): Promise<void> {
         say(`    resident by mapping after the idle resync (MB) ${JSON.stringify(mappings(proxy.pid))}`);
         const rssMB = memAfterIdle.peakMB;
         say(`    peak RSS ${rssMB} MB; RSS (peak so far) after the cold sync ${memAfterCold.rssMB} (${memAfterCold.peakMB}) MB, after the changes ${memAfterChanges.rssMB} (${memAfterChanges.peakMB}) MB, after the idle resync ${memAfterIdle.rssMB} MB`);
+        // after the peak above is taken: what a Prometheus scrape of the per-Service counters and a status report cost
+        const scrape = await scrapeCost(proxy.pid);
+        say(`    scrape of /metrics with --service-traffic-metrics: ${JSON.stringify(scrape.metrics)}; /status: ${JSON.stringify(scrape.status)}; memory (MB) ${JSON.stringify(scrape.memory)}`);
         results.push({
           kernel: release(), changes: CHANGES, services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
           incrementalP50Ms: inc.p50, incrementalP99Ms: inc.p99, incrementalP99EstimationOffMs: incOff.p99, idleResyncMs: idle.ms as number, rssMB,
-          detail: { virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
+          scrapeP50Ms: scrape.metrics.p50Ms, scrapeMaxMs: scrape.metrics.maxMs, scrapePeakGrowthMB: scrape.memory.peakGrowthMB,
+          detail: { scrape, virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
             incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalCpuSlowestMs: inc.cpuSlow, incrementalCpuFasterHalfMs: inc.cpuFast, incrementalInMajorGc: inc.inMajorGc, incrementalMaxOutsideMajorGcMs: inc.maxOutsideMajorGc, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
             estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalCpuSlowestMs: incOff.cpuSlow, incrementalCpuFasterHalfMs: incOff.cpuFast, incrementalInMajorGc: incOff.inMajorGc, incrementalMaxOutsideMajorGcMs: incOff.maxOutsideMajorGc, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
