@@ -34,6 +34,9 @@ WORKDIR /opt/ipvs-proxy
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
+# `ipvs-proxy status` and `explain` for operators in the pod (kubectl exec); it finds dist/ from its own path
+COPY bin/ipvs-proxy ./bin/ipvs-proxy
+RUN ln -s /opt/ipvs-proxy/bin/ipvs-proxy /usr/local/bin/ipvs-proxy
 # Root inside the container: IPVS, rtnetlink, ipset and iptables need CAP_NET_ADMIN, module
 # loading CAP_SYS_MODULE, and /proc/sys writes a privileged container (see manifests/daemonset.yaml).
 USER root

@@ -1,20 +1,16 @@
 // `npm run demo`, inside the VM: a simulated node with pods, the proxy running on it from
-// examples/demo.yaml, the resulting IPVS table with names, requests answered by the pods, then a
-// scale-up of shop/web and the time the kernel took to follow. Cleans up after itself.
+// examples/demo.yaml, `ipvs-proxy status` of the node, requests answered by the pods, `ipvs-proxy
+// explain` of two paths, then a scale-up of shop/web and the time the kernel took to follow.
+// Cleans up after itself.
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { TestCluster, countByPod, NODE_A_IP } from './testbed/cluster.js';
-import { RtnetlinkLinks } from '../lib/kernel/links/rtnetlink-links.js';
 import { ProxyProcess, until } from '../spec/helpers/proxy-process.js';
 import { resetKernel } from '../spec/helpers/real-kernel.js';
 import { NetlinkIpvs } from '../lib/kernel/ipvs/netlink-ipvs.js';
-import { readObjectsFile } from '../lib/sources/objects-file.js';
-import { buildDesiredState } from '../lib/model/build.js';
-import { readSnapshot } from '../lib/sources/read-objects.js';
-import { vsKey, rsKey } from '../lib/kernel/ipvs/types.js';
-import { hostPort } from '../lib/net/address.js';
+import { exec } from '../spec/helpers/exec.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -25,7 +21,6 @@ async function main(): Promise<void> {
   say(bold('ipvs-proxy demo: a simulated node inside a real Linux kernel (Debian 6.1, QEMU)'));
   say('Creating pods a1, a2, a3 on node-a (network namespaces on a bridge) and b1 on node-b ...');
   const cluster = await TestCluster.create([{ name: 'a1', node: 'node-a', n: 10 }, { name: 'a2', node: 'node-a', n: 11 }, { name: 'a3', node: 'node-a', n: 12 }, { name: 'b1', node: 'node-b', n: 20 }]);
-  const podOf = new Map([...cluster.pods.values()].map((p) => [p.ip, `${p.name} on ${p.node}`]));
   const file = join(mkdtempSync(join(tmpdir(), 'demo-')), 'objects.yaml');
   copyFileSync('examples/demo.yaml', file);
   const proxy = new ProxyProcess(['run', '--objects', file, '--node-name', 'node-a', '--cluster-cidr', '10.244.0.0/16', '--nodeport-addresses', '192.168.100.0/24',
@@ -35,7 +30,7 @@ async function main(): Promise<void> {
     say(`Starting ipvs-proxy run --objects ${file} (a copy of examples/demo.yaml) ...`);
     await proxy.waitForLog((l) => l.msg === 'synced', 60_000);
     say();
-    await table(ipvs, file, podOf);
+    await cli('status');
 
     say(bold('Requests, 12 per Service, from pod a3 (new connection each):'));
     for (const [name, url] of [['shop/web', 'http://10.96.0.10/'], ['shop/checkout', 'http://10.96.0.20/']] as const) {
@@ -44,6 +39,8 @@ async function main(): Promise<void> {
     say(`  ${'kube-system/kube-dns'.padEnd(22)} ${fmt(countByPod(await cluster.udpFrom('a3', '10.96.0.53', 53, 12)))}  (UDP)`);
     say(`  ${'shop/checkout NodePort'.padEnd(22)} ${fmt(countByPod(await cluster.fetchFrom('node-b', `http://${NODE_A_IP}:30080/`, 12)))}  (from node-b to ${NODE_A_IP}:30080)`);
     say();
+    await cli('explain', 'shop/web', '--from', cluster.pod('a3').ip, '--cluster-cidr', '10.244.0.0/16');
+    await cli('explain', `${NODE_A_IP}:30080`, '--from', '192.168.100.2', '--cluster-cidr', '10.244.0.0/16');
 
     say(bold('Scaling shop/web: pod a3 becomes ready (the EndpointSlice gains 10.244.1.12) ...'));
     const doc = YAML.parse(readFileSync(file, 'utf8')) as { items: Array<{ kind: string; metadata: { name: string }; endpoints?: unknown[] }> };
@@ -54,7 +51,7 @@ async function main(): Promise<void> {
     await until(async () => (await ipvs.listRealServers({ family: 4, protocol: 'tcp', address: '10.96.0.10', port: 80 })).some((r) => r.address === '10.244.1.12'), 10_000, 'a3 programmed');
     say(`The kernel had the new real server ${Math.round(performance.now() - t0)} ms after the file changed.`);
     say();
-    await table(ipvs, file, podOf, 'shop/web');
+    await cli('status', 'shop/web');
     say(`  ${'shop/web'.padEnd(22)} ${fmt(countByPod(await cluster.fetchFrom('a1', 'http://10.96.0.10/', 12)))}  (from pod a1)`);
     say();
   } finally {
@@ -66,25 +63,12 @@ async function main(): Promise<void> {
   say(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s; pods, links, virtual servers, sets and rules removed.`);
 }
 
-/** The kernel's IPVS table, like ipvsadm -Ln, with the Service and pod names. */
-async function table(ipvs: NetlinkIpvs, file: string, podOf: Map<string, string>, only?: string): Promise<void> {
-  // The same model the proxy runs, only to name what the kernel holds.
-  const links = new RtnetlinkLinks();
-  const addresses = await links.listLocalAddresses().finally(() => links.close());
-  const desired = buildDesiredState(readSnapshot(await readObjectsFile(file)), { name: 'node-a', labels: {}, addresses, primaryAddresses: [] },
-    { scheduler: 'rr', families: [4], nodePortAddresses: ['192.168.100.0/24'], masqueradeAll: false, clusterCidrs: [], masqueradeBit: 14 });
-  const serviceOf = new Map(desired.virtualServers.map((d) => [vsKey(d.vs), d.service]));
-  const kernel = await ipvs.listVirtualServers();
-  for (const s of desired.services.filter((x) => !only || x.id === only)) {
-    say(bold(`${s.id}  ${s.type}  ${s.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol.toUpperCase()}`).join(', ')}`));
-    const mine = kernel.filter((v) => serviceOf.get(vsKey(v)) === s.id);
-    for (const v of mine.sort((a, b) => vsKey(a).localeCompare(vsKey(b)))) {
-      say(`  ${vsKey(v)} ${v.scheduler}${v.address === NODE_A_IP ? '   (NodePort)' : ''}`);
-      for (const r of (await ipvs.listRealServers(v)).sort((a, b) => rsKey(a).localeCompare(rsKey(b)))) {
-        say(`    -> ${hostPort(r.address, r.port).padEnd(20)} weight ${r.weight}  ${podOf.get(r.address) ?? ''}`);
-      }
-    }
-  }
+/** An ipvs-proxy command as an operator runs it on the node, with its output. */
+async function cli(...args: string[]): Promise<void> {
+  say(bold(`$ ipvs-proxy ${args.join(' ')}`));
+  const r = await exec('bin/ipvs-proxy', args);
+  process.stdout.write(r.stdout);
+  if (r.code !== 0) throw new Error(`ipvs-proxy ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   say();
 }
 

@@ -5,6 +5,7 @@
 // shell (read-view.ts) reads the kernel into a KernelView.
 import { ipFamily } from '../net/address.js';
 import { formatVirtualServer } from '../kernel/ipvs/ipvsadm-format.js';
+import { kubeSetName } from '../model/kube-sets.js';
 import { SvcFlags, vsKey, type Protocol, type RealServerStatus, type VirtualServer } from '../kernel/ipvs/types.js';
 import type { ObservedVirtualServer } from '../plan/observed-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
@@ -39,11 +40,9 @@ export interface KernelView {
   readonly sets: ReadonlyMap<string, SetState>;
   readonly nat: SavedTable;
   readonly filter: SavedTable;
-  /** every address of this host, kube-ipvs0's included */
+  /** which of the addresses the packet uses (source, destination, real servers) are this host's */
   readonly localAddresses: ReadonlySet<string>;
-  /** addresses bound on kube-ipvs0 (undefined: no kube-ipvs0) */
-  readonly ipvs0Addresses: ReadonlySet<string> | undefined;
-  /** the kernel's route to each real server of the destination's virtual server */
+  /** the kernel's route to each address the packet uses */
   readonly routes: ReadonlyMap<string, Route | undefined>;
   /** conntrack entries of flows to the destination */
   readonly flows: readonly Flow[];
@@ -129,8 +128,7 @@ export function explain(view: KernelView, source: PacketSource, dest: Destinatio
 
   const local = view.localAddresses.has(dest.address);
   if (!local) {
-    const where = view.ipvs0Addresses === undefined ? 'there is no kube-ipvs0 link' : `${dest.address} is not bound on kube-ipvs0`;
-    return done(false, `No answer from IPVS: ${dest.address} is not an address of this node (${where}), so the kernel routes the packet on instead of delivering it to IPVS${observed ? `, although a virtual server ${key} exists` : ''}.`);
+    return done(false, `No answer from IPVS: ${dest.address} is not an address of this node (not bound on kube-ipvs0 nor any other link), so the kernel routes the packet on instead of delivering it to IPVS${observed ? `, although a virtual server ${key} exists` : ''}.`);
   }
 
   // 2. filter INPUT for an arriving packet (before IPVS takes it at LOCAL_IN)
@@ -141,7 +139,7 @@ export function explain(view: KernelView, source: PacketSource, dest: Destinatio
 
   // 3. IPVS
   if (!observed) {
-    const svcAddress = view.ipvs0Addresses?.has(dest.address) ?? false;
+    const svcAddress = view.sets.get(kubeSetName('ipvsIps', ipFamily(dest.address)))?.members.has(dest.address) ?? false;
     return done(false, svcAddress
       ? `No answer: ${dest.address} is a Service address on kube-ipvs0 but no virtual server listens on ${dest.protocol.toUpperCase()} port ${dest.port}.`
       : `No virtual server for ${key}: IPVS does not take the packet; a socket of this host on that port may answer it.`);
@@ -194,7 +192,7 @@ export function explain(view: KernelView, source: PacketSource, dest: Destinatio
 }
 
 function verdictOf(r: RealServerStatus, source: PacketSource, state: RealServerVerdict['state'], masq: { reason: string; seen: string } | undefined, named?: VirtualServerStatus): RealServerVerdict {
-  const node = named?.realServers.find((x) => x.address === r.address && x.port === r.port)?.node;
+  const node = named?.realServers?.find((x) => x.address === r.address && x.port === r.port)?.node;
   return {
     address: r.address, port: r.port, weight: r.weight, activeConnections: r.activeConnections, inactiveConnections: r.inactiveConnections, state,
     ...(node ? { node } : {}), seesSource: masq?.seen ?? source.address, masquerade: masq?.reason,

@@ -61,7 +61,7 @@ export function metricsHandler(metrics: ProxyMetrics, status?: (filter: StatusFi
       return;
     }
     if (url.pathname !== '/metrics') { res.writeHead(404).end('not found\n'); return; }
-    metrics.registry.metrics().then(
+    metrics.text().then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
       (e: Error) => res.writeHead(500).end(`${e.message}\n`),
     );

@@ -22,8 +22,8 @@ import type { ProxyMetrics, ServicePortTraffic } from './metrics.js';
 import { addStats } from '../kernel/ipvs/types.js';
 import type { ServiceHealthServers } from './service-health.js';
 import { SyncLoop, type SyncReason } from './sync-loop.js';
-import { proxyStatus, type StatusFilter } from '../status/build.js';
-import { readKernelTable } from '../status/read-table.js';
+import { isNarrow, proxyStatus, type StatusFilter } from '../status/build.js';
+import { readKernelTable, readVirtualServers } from '../status/read-table.js';
 import type { LastSync, StatusReport } from '../status/report.js';
 import { sliceOwnerId } from '../model/objects.js';
 
@@ -92,20 +92,23 @@ export class Proxy {
     return [...out.values()];
   }
 
-  /** Each Service's virtual servers as the kernel holds them now, with its endpoints and the last sync (the /status endpoint). */
+  /**
+   * Each Service's virtual servers as the kernel holds them now, with its endpoints and the last
+   * sync (the /status endpoint). A report of one Service or address reads only its virtual servers.
+   */
   async status(filter: StatusFilter = {}): Promise<StatusReport> {
-    const table = await readKernelTable(this.o.kernel.ipvs);
     const built = this.model.built;
     const source = this.o.source;
+    const services = built ? [...this.model.aggregate.serviceStates(filter.service)] : [];
+    const table = isNarrow(filter)
+      ? await readVirtualServers(this.o.kernel.ipvs, services.flatMap((st) => st.virtualServers.filter((d) => filter.address === undefined || d.vs.address === filter.address).map((d) => d.vs)))
+      : await readKernelTable(this.o.kernel.ipvs);
     const slicesOf = (id: string) => {
       const group = source.objectsOf?.(id);
       const slices = group ? group.slices : source.snapshot().endpointSlices.filter((s) => sliceOwnerId(s) === id);
       return slices.flatMap((s) => (s.slice ? [s.slice] : []));
     };
-    return proxyStatus({
-      node: this.o.nodeName, lastSync: this.lastSync, problems: built ? this.model.aggregate.problems() : [],
-      services: built ? this.model.aggregate.serviceStates(filter.service) : [], slicesOf,
-    }, table, filter);
+    return proxyStatus({ node: this.o.nodeName, lastSync: this.lastSync, problems: built ? this.model.aggregate.problems() : [], services, slicesOf }, table, filter);
   }
 
   /** A full resync as soon as allowed (SIGUSR1). */

@@ -1,7 +1,7 @@
 // Building a status report: the proxy's Services (or none, from the kernel alone) joined with the
 // virtual servers, real servers and counters the kernel holds now. Pure apart from its inputs.
 import { ipFamily } from '../net/address.js';
-import { SvcFlags, rsKey, vsKey, type RealServerStatus, type RealServerStatuses, type VirtualServer, type VirtualServerStats } from '../kernel/ipvs/types.js';
+import { SvcFlags, rsKey, vsKey, type RealServerStatuses, type VirtualServer, type VirtualServerStats } from '../kernel/ipvs/types.js';
 import type { DesiredVirtualServer, Problem } from '../model/desired-state.js';
 import type { ServiceState } from '../model/service-state.js';
 import type { EndpointSlice } from '../model/endpoint-slice.js';
@@ -33,6 +33,7 @@ export interface StatusFilter {
 }
 
 export function proxyStatus(proxy: ProxyView, kernel: KernelTable, filter: StatusFilter = {}): StatusReport {
+  const detail = isNarrow(filter);
   const byKey = new Map(kernel.virtualServers.map((v) => [vsKey(v.vs), v]));
   const claimed = new Set<string>();
   const services: ServiceStatus[] = [];
@@ -43,7 +44,7 @@ export function proxyStatus(proxy: ProxyView, kernel: KernelTable, filter: Statu
     const wanted = st.virtualServers.filter((d) => filter.address === undefined || d.vs.address === filter.address);
     if (wanted.length === 0) continue;
     const slices = proxy.slicesOf(id);
-    const nodeOf = new Map(slices.flatMap((s) => s.endpoints.map((e) => [e.address, e.nodeName] as const)));
+    const nodeOf = new Map(detail ? slices.flatMap((s) => s.endpoints.map((e) => [e.address, e.nodeName] as const)) : []);
     const ports: PortStatus[] = svc.ports.flatMap((port) => {
       const mine = wanted.filter((d) => d.portName === port.name && d.vs.protocol === port.protocol);
       if (mine.length === 0) return [];
@@ -52,9 +53,8 @@ export function proxyStatus(proxy: ProxyView, kernel: KernelTable, filter: Statu
       const virtualServers = mine.map((d) => {
         claimed.add(vsKey(d.vs));
         const local = d.role === 'cluster-ip' ? { local: svc.internalLocal, which: 'internal' as const } : { local: svc.externalLocal, which: 'external' as const };
-        const status = vsStatus(d.vs, byKey.get(vsKey(d.vs))?.realServers, kernel.stats.get(vsKey(d.vs)), d.role, nodeOf);
-        const serving = status.realServers.some((r) => r.state === 'serving');
-        return serving ? status : { ...status, why: byKey.has(vsKey(d.vs)) ? noRealServerReason(counts, local) : 'not in the kernel: the last sync did not program it' };
+        const status = vsStatus(d.vs, byKey.get(vsKey(d.vs))?.realServers, kernel.stats.get(vsKey(d.vs)), d.role, detail ? nodeOf : undefined);
+        return status.counts.serving > 0 ? status : { ...status, why: byKey.has(vsKey(d.vs)) ? noRealServerReason(counts, local) : 'not in the kernel: the last sync did not program it' };
       });
       return [{ name: port.name, protocol: port.protocol, port: port.port, endpoints: counts, virtualServers }];
     });
@@ -63,7 +63,7 @@ export function proxyStatus(proxy: ProxyView, kernel: KernelTable, filter: Statu
   services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
   const others = filter.service !== undefined ? [] : kernel.virtualServers
     .filter((v) => !claimed.has(vsKey(v.vs)) && (filter.address === undefined || v.vs.address === filter.address))
-    .map((v) => vsStatus(v.vs, v.realServers, kernel.stats.get(vsKey(v.vs)), undefined, new Map()));
+    .map((v) => vsStatus(v.vs, v.realServers, kernel.stats.get(vsKey(v.vs)), undefined, detail ? new Map() : undefined));
   return {
     from: 'proxy', node: proxy.node, ...(proxy.lastSync ? { lastSync: proxy.lastSync } : {}),
     problems: filter.service !== undefined ? proxy.problems.filter((p) => `${p.namespace}/${p.name}` === filter.service) : proxy.problems,
@@ -75,21 +75,33 @@ export function proxyStatus(proxy: ProxyView, kernel: KernelTable, filter: Statu
 export function kernelStatus(kernel: KernelTable, filter: StatusFilter = {}): StatusReport {
   const otherVirtualServers = kernel.virtualServers
     .filter((v) => filter.address === undefined || v.vs.address === filter.address)
-    .map((v) => vsStatus(v.vs, v.realServers, kernel.stats.get(vsKey(v.vs)), undefined, new Map()));
+    .map((v) => vsStatus(v.vs, v.realServers, kernel.stats.get(vsKey(v.vs)), undefined, isNarrow(filter) ? new Map() : undefined));
   return { from: 'kernel', problems: [], services: [], otherVirtualServers };
 }
 
-function vsStatus(vs: VirtualServer, rss: RealServerStatuses | undefined, stats: VirtualServerStats | undefined, role: DesiredVirtualServer['role'] | undefined, nodeOf: ReadonlyMap<string, string | undefined>): VirtualServerStatus {
-  const realServers: RealServerState[] = [...(rss ?? [])].map((r: RealServerStatus) => {
+/** A report of one Service or one address lists each real server; a whole node's only counts them. */
+export const isNarrow = (f: StatusFilter) => f.service !== undefined || f.address !== undefined;
+
+/** nodeOf: each endpoint's node, when the real servers are to be listed */
+function vsStatus(vs: VirtualServer, rss: RealServerStatuses | undefined, stats: VirtualServerStats | undefined, role: DesiredVirtualServer['role'] | undefined, nodeOf: ReadonlyMap<string, string | undefined> | undefined): VirtualServerStatus {
+  let serving = 0, draining = 0, activeConnections = 0, inactiveConnections = 0;
+  const list: RealServerState[] = [];
+  for (const r of rss ?? []) {
+    if (r.weight > 0) serving++; else draining++;
+    activeConnections += r.activeConnections;
+    inactiveConnections += r.inactiveConnections;
+    if (!nodeOf) continue;
     const node = nodeOf.get(r.address);
-    return {
+    list.push({
       address: r.address, port: r.port, weight: r.weight, activeConnections: r.activeConnections, inactiveConnections: r.inactiveConnections,
-      state: r.weight > 0 ? 'serving' as const : 'draining' as const, ...(node ? { node } : {}),
-    };
-  }).sort((a, b) => (rsKey(a) < rsKey(b) ? -1 : 1));
+      state: r.weight > 0 ? 'serving' : 'draining', ...(node ? { node } : {}),
+    });
+  }
   return {
     key: vsKey(vs), address: vs.address, port: vs.port, protocol: vs.protocol, ...(role ? { role } : {}), scheduler: vs.scheduler,
     ...(vs.flags & SvcFlags.PERSISTENT ? { persistenceSeconds: vs.timeout } : {}),
-    realServers, ...(stats ? { stats } : {}),
+    counts: { serving, draining, activeConnections, inactiveConnections },
+    ...(nodeOf ? { realServers: list.sort((a, b) => (rsKey(a) < rsKey(b) ? -1 : 1)) } : {}),
+    ...(stats ? { stats } : {}),
   };
 }

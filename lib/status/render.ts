@@ -12,6 +12,9 @@ export function renderStatus(r: StatusReport): string {
     out.push(r.problems.length === 0 ? 'problems: none' : `problems (${r.problems.length}):`);
     for (const p of r.problems) out.push(`  ${p.skipped ? 'skipped' : 'warning'} ${p.kind} ${p.namespace}/${p.name}: ${p.reason}`);
   }
+  if (r.services.length > 0 && r.services[0]!.ports.some((p) => p.virtualServers.some((v) => !v.realServers))) {
+    out.push('(real servers counted; "ipvs-proxy status NAMESPACE/NAME" lists them)');
+  }
   for (const svc of r.services) {
     out.push('', `${svc.namespace}/${svc.name} (${svc.type})`);
     for (const p of svc.ports) {
@@ -31,7 +34,9 @@ export function renderStatus(r: StatusReport): string {
 function vsLines(v: VirtualServerStatus, indent: string): string[] {
   const rates = v.stats ? `  ${v.stats.connections} conn total, ${v.stats.rates.connections} conn/s, in ${v.stats.rates.bytesIn} B/s, out ${v.stats.rates.bytesOut} B/s` : '';
   const lines = [`${indent}${v.key} ${v.scheduler}${v.persistenceSeconds !== undefined ? ` persistent ${v.persistenceSeconds}s` : ''}${v.role ? ` (${v.role})` : ''}${rates}`];
-  for (const rs of v.realServers) {
+  const c = v.counts;
+  if (!v.realServers) lines.push(`${indent}  ${c.serving} serving${c.draining ? `, ${c.draining} draining` : ''}; active ${c.activeConnections}, inactive ${c.inactiveConnections}`);
+  for (const rs of v.realServers ?? []) {
     lines.push(`${indent}  -> ${hostPort(rs.address, rs.port).padEnd(24)} weight ${rs.weight}  active ${rs.activeConnections}  inactive ${rs.inactiveConnections}${rs.node ? `  node ${rs.node}` : ''}${rs.state === 'draining' ? '  draining' : ''}`);
   }
   if (v.why) lines.push(`${indent}  no serving real server: ${v.why}`);

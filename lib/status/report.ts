@@ -55,10 +55,19 @@ export interface VirtualServerStatus {
   readonly scheduler: string;
   /** ClientIP affinity: the persistence timeout in seconds */
   readonly persistenceSeconds?: number;
-  readonly realServers: readonly RealServerState[];
+  readonly counts: RealServerCounts;
+  /** each real server: in a report of one Service or address (a whole node's would be hundreds of thousands) */
+  readonly realServers?: readonly RealServerState[];
   /** why no real server takes new connections, when none does */
   readonly why?: string;
   readonly stats?: VirtualServerStats;
+}
+
+export interface RealServerCounts {
+  readonly serving: number;
+  readonly draining: number;
+  readonly activeConnections: number;
+  readonly inactiveConnections: number;
 }
 
 export interface RealServerState {

@@ -6,7 +6,7 @@ import { formatIpvsadmSave } from '../../lib/kernel/ipvs/ipvsadm-format.js';
 import { RealServerStatusList, statusEntry } from '../../lib/kernel/ipvs/status-list.js';
 import {
   NO_TRAFFIC, SvcFlags, addStats, rsKey, vsKey,
-  type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey, type VirtualServerStats,
+  type Ipvs, type RealServer, type RealServerKey, type RealServerStatus, type VirtualServer, type VirtualServerKey, type VirtualServerStats, type VirtualServerWithStats,
 } from '../../lib/kernel/ipvs/types.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
@@ -21,6 +21,12 @@ export class FakeIpvs implements Ipvs {
   async listVirtualServers(): Promise<VirtualServer[]> {
     this.calls.push('list virtual servers');
     return [...this.table.values()].map((e) => e.vs);
+  }
+
+  async getVirtualServer(key: VirtualServerKey): Promise<VirtualServerWithStats | undefined> {
+    this.calls.push(`get virtual server ${vsKey(key)}`);
+    const e = this.table.get(vsKey(key));
+    return e && { vs: e.vs, stats: e.stats };
   }
 
   async addVirtualServer(vs: VirtualServer): Promise<void> {

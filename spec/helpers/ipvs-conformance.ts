@@ -85,4 +85,15 @@ export function ipvsConformance(label: string, open: () => Promise<Ipvs>, clear:
       /delete virtual server UDP 10\.96\.3\.1:8080: ESRCH/);
     await assert.rejects(ipvs.deleteVirtualServer(vs({ address: 'fd00::3:1', port: 80 })), /delete virtual server TCP \[fd00::3:1\]:80: ESRCH/);
   });
+
+  withIpvs('one virtual server is read by its key, with zero counters when new; a missing one is undefined', async (ipvs) => {
+    for (const e of SAMPLE.slice(0, 6)) await ipvs.addVirtualServer(e.vs);
+    for (const e of SAMPLE.slice(0, 6)) {
+      const got = await ipvs.getVirtualServer(e.vs);
+      assert.deepEqual(got?.vs, e.vs);
+      assert.equal(got?.stats?.connections, 0);
+    }
+    assert.equal(await ipvs.getVirtualServer(vs({ address: '10.96.9.9', port: 80 })), undefined);
+    assert.equal(await ipvs.getVirtualServer(vs({ address: 'fd00::9:9', port: 53, protocol: 'udp' })), undefined);
+  });
 }

@@ -4,6 +4,7 @@ import { cli, configFile } from '../helpers/cli.js';
 import { parseDuration } from '../../lib/cli/duration.js';
 import { option, parseOptionValue } from '../../lib/cli/options.js';
 import { VERSION } from '../../lib/version.js';
+import { parseAddressPort } from '../../lib/cli/commands/explain.js';
 
 test('--help lists the commands and global flags and exits 0', async () => {
   const r = await cli(['--help']);
@@ -129,4 +130,22 @@ test('durations use Go syntax, as kube-proxy writes them', () => {
   assert.equal(parseDuration('15'), 15_000);
   assert.throws(() => parseDuration('30 seconds'), /invalid duration/);
   assert.throws(() => parseDuration(''), /invalid duration/);
+});
+
+test('explain: a destination is ADDRESS:PORT[/PROTOCOL] (IPv6 in brackets); a bad one, or a name with no proxy to ask, is a usage error', async () => {
+  assert.deepEqual(parseAddressPort('10.96.0.10:53/udp'), { address: '10.96.0.10', port: 53, protocol: 'udp' });
+  assert.deepEqual(parseAddressPort('[FD00:10:96::0010]:80'), { address: 'fd00:10:96::10', port: 80, protocol: 'tcp' });
+  assert.equal(parseAddressPort('default/web:http'), undefined);
+  assert.throws(() => parseAddressPort('10.96.0.10:70000'), /not a valid address and port/);
+  const bad = await cli(['explain', 'nonsense', '--from', 'node', '--metrics-bind-address', '127.0.0.1:1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /"nonsense" is neither ADDRESS:PORT\[\/PROTOCOL\] nor NAMESPACE\/NAME\[:PORT\]/);
+  const named = await cli(['explain', 'default/web', '--from', 'node', '--metrics-bind-address', '127.0.0.1:1']);
+  assert.equal(named.code, 2);
+  assert.match(named.err, /no ipvs-proxy answers at 127\.0\.0\.1:1 to name default\/web: give its ADDRESS:PORT/);
+  const from = await cli(['explain', '10.96.0.10:80', '--from', 'somewhere', '--metrics-bind-address', '127.0.0.1:1']);
+  assert.match(from.err, /--from "somewhere" is neither an address nor "node"/);
+  const noSource = await cli(['explain', '10.96.0.10:80', '--metrics-bind-address', '127.0.0.1:1']);
+  assert.match(noSource.err, /say who connects: --from ADDRESS or --from node/);
+  assert.equal((await cli(['status', 'not-a-name'])).code, 2);
 });

@@ -190,7 +190,12 @@ test('VM explain: a draining endpoint (terminating with an open connection) stay
 });
 
 test('VM status: the running proxy\'s report (JSON) matches the kernel; without a proxy, the kernel alone is shown', async () => {
-  const r = await cli('status', '--output', 'json', '--metrics-bind-address', METRICS);
+  const whole = JSON.parse((await cli('status', '--output', 'json', '--metrics-bind-address', METRICS)).stdout) as StatusReport;
+  // the whole node: each virtual server's real servers counted, not listed
+  const webWhole = whole.services.find((s) => s.name === 'web')?.ports[0]?.virtualServers[0];
+  assert.equal(webWhole?.counts.serving, 2);
+  assert.equal(webWhole?.realServers, undefined);
+  const r = await cli('status', 'default/web', '--output', 'json', '--metrics-bind-address', METRICS);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as StatusReport;
   assert.equal(report.from, 'proxy');
@@ -198,11 +203,11 @@ test('VM status: the running proxy\'s report (JSON) matches the kernel; without 
   const web = report.services.find((s) => s.name === 'web')!;
   const vs = web.ports[0]!.virtualServers[0]!;
   assert.equal(vs.key, 'TCP 10.96.0.10:80');
-  assert.deepEqual(vs.realServers.map((x) => `${x.address} ${x.node}`).sort(), [`${cluster.pod('a1').ip} node-a`, `${cluster.pod('b1').ip} node-b`]);
+  assert.deepEqual(vs.realServers!.map((x) => `${x.address} ${x.node}`).sort(), [`${cluster.pod('a1').ip} node-a`, `${cluster.pod('b1').ip} node-b`]);
   // the counters are the kernel's: at least the 24 connections the tests above made to it
   assert.ok(vs.stats!.connections >= 24, JSON.stringify(vs.stats));
   const ipvsadm = await run('ipvsadm', '-Ln', '-t', '10.96.0.10:80');
-  for (const x of vs.realServers) assert.match(ipvsadm, new RegExp(`${x.address.replace(/\./g, '\\.')}:8080`));
+  for (const x of vs.realServers!) assert.match(ipvsadm, new RegExp(`${x.address.replace(/\./g, '\\.')}:8080`));
   await proxy!.stop('SIGTERM');
   proxy = undefined;
   const alone = await cli('status', '--metrics-bind-address', METRICS);

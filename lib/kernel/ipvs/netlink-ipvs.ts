@@ -3,13 +3,13 @@
 import { NetlinkChannel, type ChannelOptions } from '../netlink/channel.js';
 import { NETLINK_GENERIC, genlHeader, genlPayload, resolveFamilyLoading } from '../netlink/genl.js';
 import { be16, nested, parseAttributes, readString, str, u16, u32, attr } from '../netlink/attributes.js';
-import { KernelError } from '../errors.js';
+import { KernelError, isKernelError } from '../errors.js';
 import { readProcIpVs } from './proc-ip-vs.js';
 import { afOf, familyOfAf, ipFamily, ipFromBytes, ipToBytes, type IpFamily } from '../../net/address.js';
 import {
   FORWARD_METHODS, PROTOCOL_NUMBERS, SvcFlags, rsKey, vsKey,
   type ForwardMethod, type Ipvs, type Protocol, type RealServer, type RealServerKey, type RealServerStatus, type RealServerStatuses,
-  type VirtualServer, type VirtualServerKey, type IpvsTimeouts, type VirtualServerStats,
+  type VirtualServer, type VirtualServerKey, type IpvsTimeouts, type VirtualServerStats, type VirtualServerWithStats,
 } from './types.js';
 
 const IPVS_GENL_VERSION = 1;
@@ -54,6 +54,20 @@ export class NetlinkIpvs implements Ipvs {
       if (stats) out.set(vsKey(vs), stats);
     }
     return out;
+  }
+
+  async getVirtualServer(key: VirtualServerKey): Promise<VirtualServerWithStats | undefined> {
+    let msgs;
+    try {
+      msgs = await this.channel.query(this.familyId, [genlHeader(Cmd.GET_SERVICE, IPVS_GENL_VERSION), serviceAttr(key, false)], { operation: 'get virtual server', object: vsKey(key) });
+    } catch (e) {
+      if (isKernelError(e, 'ESRCH')) return undefined;
+      throw e;
+    }
+    const svc = msgs[0] && parseAttributes(genlPayload(msgs[0].data)).get(CmdAttr.SERVICE);
+    const attrs = svc && parseAttributes(svc);
+    const vs = attrs && decodeService(attrs);
+    return vs ? { vs, stats: decodeStats(attrs!) } : undefined;
   }
 
   /** One dump of every virtual server, with the attributes it came in. */

@@ -102,6 +102,12 @@ export function addStats(a: VirtualServerStats, b: VirtualServerStats): VirtualS
   return { ...addRates(a, b), rates: addRates(a.rates, b.rates) };
 }
 
+export interface VirtualServerWithStats {
+  readonly vs: VirtualServer;
+  /** undefined from a kernel that reports none */
+  readonly stats: VirtualServerStats | undefined;
+}
+
 /** IPVS connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */
 export interface IpvsTimeouts {
   readonly tcp: number;
@@ -123,5 +129,7 @@ export interface Ipvs {
   listAllRealServers?(): Promise<Map<string, RealServerStatuses>>;
   /** Every virtual server's counters, by vsKey, in one dump. */
   listStats(): Promise<Map<string, VirtualServerStats>>;
+  /** One virtual server with its counters, without a dump of all; undefined when there is none. */
+  getVirtualServer(key: VirtualServerKey): Promise<VirtualServerWithStats | undefined>;
   close(): void;
 }

@@ -137,7 +137,7 @@ test('explain: a port no Service has on a Service address is rejected by KUBE-IP
   const e = await why(tcp('10.96.0.10', 2222), from(a2.ip));
   assert.match(e.verdict, /^Rejected in filter INPUT by KUBE-IPVS-FILTER/);
   const gone = await why(tcp('10.96.5.5'), from(a2.ip));
-  assert.match(gone.verdict, /10\.96\.5\.5 is not an address of this node \(10\.96\.5\.5 is not bound on kube-ipvs0\)/);
+  assert.match(gone.verdict, /10\.96\.5\.5 is not an address of this node \(not bound on kube-ipvs0 nor any other link\)/);
 });
 
 test('explain: a foreign virtual server is named as not programmed by ipvs-proxy', async () => {
@@ -147,17 +147,21 @@ test('explain: a foreign virtual server is named as not programmed by ipvs-proxy
   assert.match(renderExplanation(e), /another IPVS user's/);
 });
 
-test('status: each Service port with its endpoints, real servers, nodes and drains; the why of one without real servers', async () => {
+test('status: the whole node counts each virtual server\'s real servers; one Service lists them with nodes and drains; the why of one without real servers', async () => {
   const r = await proxy.status();
   const text = renderStatus(r);
   assert.match(text, /^default\/drain \(ClusterIP\)$/m);
-  assert.match(text, /-> 10\.244\.2\.20:8080 +weight 0 {2}active 1 {2}inactive 0 {2}node node-b {2}draining/);
+  assert.match(text, /^ {4}TCP 10\.96\.0\.80:80 rr \(cluster-ip\).*\n {6}1 serving, 1 draining; active 1, inactive 0$/m);
   assert.match(text, /no serving real server: 0 of 2 endpoints are ready, 1 terminating/);
   assert.ok(r.lastSync?.ok);
   assert.deepEqual(r.services.map((s) => s.name), ['drain', 'empty', 'ext', 'lb', 'np', 'np-local', 'self', 'web']);
-  const one = await proxy.status({ service: 'default/web' });
-  assert.deepEqual(one.services.map((s) => s.name), ['web']);
+  assert.deepEqual(r.otherVirtualServers.map((v) => v.key), ['TCP 192.168.1.10:9999']);
+  const calls = kernel.ipvs.calls.length;
+  const one = await proxy.status({ service: 'default/drain' });
+  assert.deepEqual(one.services.map((s) => s.name), ['drain']);
   assert.deepEqual(one.otherVirtualServers, []);
+  assert.ok(!kernel.ipvs.calls.slice(calls).includes('list virtual servers'), 'one Service: no dump of the whole table');
+  assert.match(renderStatus(one), /-> 10\.244\.2\.20:8080 +weight 0 {2}active 1 {2}inactive 0 {2}node node-b {2}draining/);
 });
 
 test('rules walk: quoted comments are one word; a KUBE-* rule with an unknown match is reported, not guessed', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncLoop, type SyncReason } from '../../../lib/runner/sync-loop.js';
 import { Proxy } from '../../../lib/runner/proxy.js';
-import { ProxyMetrics } from '../../../lib/runner/metrics.js';
+import { ProxyMetrics, serviceTrafficText } from '../../../lib/runner/metrics.js';
 import { HealthState, healthHandler } from '../../../lib/runner/health.js';
 import { MemorySource } from '../../helpers/memory-source.js';
 import { KernelError } from '../../../lib/kernel/errors.js';
@@ -74,7 +74,7 @@ test('proxy: nothing is programmed until the source has listed everything; then 
   source.set([]);
   await until(() => kernel.ipvs.save() === '');
   await proxy.stop();
-  const text = await metrics.registry.metrics();
+  const text = await metrics.text();
   assert.match(text, /^kubeproxy_sync_proxy_rules_endpoint_changes_total [1-9]/m);
   assert.match(text, /^kubeproxy_network_programming_duration_seconds_count [1-9]/m);
   assert.match(text, /^ipvs_proxy_kernel_operations_total\{kind="add-virtual-server",result="ok"\} 1$/m);
@@ -209,15 +209,25 @@ test('metrics: --service-traffic-metrics sums the IPVS counters of each Service 
     // a virtual server of another IPVS user: never counted as a Service's
     await kernel.ipvs.addVirtualServer({ family: 4, protocol: 'tcp', address: '192.0.2.99', port: 80, scheduler: 'rr', flags: 0, timeout: 0, netmask: 32 });
     kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '192.0.2.99', port: 80 }, t(7));
-    const text = await metrics.registry.metrics();
+    const text = await metrics.text();
     const l = 'namespace="default",service="web",port="http",protocol="tcp"';
     assert.match(text, new RegExp(`^ipvs_proxy_service_connections_total\\{${l}\\} 5$`, 'm'), 'cluster IP and node ports, summed');
     assert.match(text, new RegExp(`^ipvs_proxy_service_packets_total\\{${l},direction="in"\\} 50$`, 'm'));
     assert.match(text, new RegExp(`^ipvs_proxy_service_bytes_total\\{${l},direction="out"\\} 25000$`, 'm'));
     assert.equal(text.split('\n').filter((x) => x.startsWith('ipvs_proxy_service_connections_total{')).length, 1, 'only the Service');
     kernel.ipvs.addTraffic({ family: 4, protocol: 'tcp', address: '10.96.0.10', port: 80 }, t(1));
-    assert.match(await metrics.registry.metrics(), new RegExp(`^ipvs_proxy_service_connections_total\\{${l}\\} 6$`, 'm'), 'read again at the next scrape');
+    assert.match(await metrics.text(), new RegExp(`^ipvs_proxy_service_connections_total\\{${l}\\} 6$`, 'm'), 'read again at the next scrape');
   } finally {
     await proxy.stop();
   }
+});
+
+test('metrics: the per-Service counters are Prometheus text: one HELP and TYPE per family, label values escaped', () => {
+  const stats = { connections: 1, packetsIn: 2, packetsOut: 3, bytesIn: 4, bytesOut: 5, rates: { connections: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0 } };
+  const text = serviceTrafficText([{ namespace: 'a', service: 'b', port: 'we"ird\\', protocol: 'udp', stats }, { namespace: 'a', service: 'c', port: '', protocol: 'tcp', stats }]);
+  const lines = text.trim().split('\n');
+  assert.deepEqual(lines.filter((l) => l.startsWith('# TYPE')), ['# TYPE ipvs_proxy_service_connections_total counter', '# TYPE ipvs_proxy_service_packets_total counter', '# TYPE ipvs_proxy_service_bytes_total counter']);
+  assert.ok(lines.includes('ipvs_proxy_service_packets_total{namespace="a",service="b",port="we\\"ird\\\\",protocol="udp",direction="out"} 3'), text);
+  assert.ok(lines.includes('ipvs_proxy_service_bytes_total{namespace="a",service="c",port="",protocol="tcp",direction="in"} 4'), text);
+  assert.equal(lines.length, 3 * 2 + 2 * (1 + 2 + 2));
 });
