@@ -6,7 +6,7 @@
 import { ipFamily } from '../net/address.js';
 import { formatVirtualServer } from '../kernel/ipvs/ipvsadm-format.js';
 import { kubeSetName } from '../model/kube-sets.js';
-import { SvcFlags, vsKey, type Protocol, type RealServerStatus, type VirtualServer } from '../kernel/ipvs/types.js';
+import { SvcFlags, rsKey, vsKey, type Protocol, type RealServerStatus, type VirtualServer } from '../kernel/ipvs/types.js';
 import type { ObservedVirtualServer } from '../plan/observed-state.js';
 import type { SetState } from '../kernel/ipset/types.js';
 import type { Flow } from '../kernel/conntrack/conntrack.js';
@@ -145,7 +145,7 @@ export function explain(view: KernelView, source: PacketSource, dest: Destinatio
       : `No virtual server for ${key}: IPVS does not take the packet; a socket of this host on that port may answer it.`);
   }
   const vs = observed.vs;
-  const all = [...observed.realServers];
+  const all = [...observed.realServers].sort((a, b) => (rsKey(a) < rsKey(b) ? -1 : 1));
   const candidates = all.filter((r) => r.weight > 0);
   steps.push({
     hook: 'IPVS', table: 'ipvs', chain: source.origin === 'remote' ? 'LOCAL_IN' : 'LOCAL_OUT', rule: formatVirtualServer(vs),
