@@ -24,10 +24,11 @@ RUN npm run build \
 FROM ${NODE_IMAGE} AS node
 
 # Run: Debian with the distribution's ipset, iptables (nf_tables and legacy backends), conntrack,
-# kmod (modprobe of ip_vs) and tini as PID 1, so SIGTERM reaches the proxy and zombies are reaped.
+# iproute2 (explain's route lookups), kmod (modprobe of ip_vs) and tini as PID 1, so SIGTERM
+# reaches the proxy and zombies are reaped.
 # A base that already has them (scripts/image-build's) installs nothing; apt lists never stay.
 FROM ${BASE_IMAGE}
-RUN missing=; for p in ipset iptables conntrack kmod tini ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done; \
+RUN missing=; for p in ipset iptables conntrack iproute2 kmod tini ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done; \
     if [ -n "$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && apt-get clean && rm -rf /var/lib/apt/lists/*; fi
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 WORKDIR /opt/ipvs-proxy

@@ -121,18 +121,19 @@ test('deploy: join (VM, root): on an empty node the image, run as the DaemonSet 
   assert.match(await ipvsadm(), new RegExp(`-A -t ${FOREIGN_VS}`), 'the foreign virtual server is untouched');
   // an operator's view from inside the pod: status and explain ask the running proxy on its metrics address
   const esc = (ip: string) => ip.replace(/\./g, '\\.');
-  const status = await podman('exec', 'ipvs-proxy-join', 'ipvs-proxy', 'status', 'shop/web');
+  const status = await pod!.exec('/usr/local/bin/ipvs-proxy', 'status', 'shop/web');
   assert.equal(status.code, 0, status.stderr);
   for (const p of ['a2', 'a3']) assert.match(status.stdout, new RegExp(`-> ${esc(cluster.pod(p).ip)}:8080 +weight 1 `), status.stdout);
-  const why = await podman('exec', 'ipvs-proxy-join', 'ipvs-proxy', 'explain', 'shop/web', '--from', cluster.pod('a1').ip);
+  const why = await pod!.exec('/usr/local/bin/ipvs-proxy', 'explain', 'shop/web', '--from', cluster.pod('a1').ip);
   assert.equal(why.code, 0, why.stderr);
   assert.match(why.stdout, /^Answered by one of 2 real server\(s\) \(rr\); the backend sees the client's own address/m, why.stdout);
 });
 
 test('deploy: SIGTERM (VM, root) through tini: the proxy exits 0 and leaves the kernel state; traffic keeps flowing', async () => {
   const before = await realServers();
-  assert.equal(await pod!.stop(), 0);
+  const code = await pod!.stop();
   const logs = await pod!.logs();
+  assert.equal(code, 0, `exit status; the last log lines: ${JSON.stringify(logs.slice(-6))}`);
   assert.ok(logs.some((l) => l.msg === 'stopping; the kernel state stays in place' && l.signal === 'SIGTERM'), JSON.stringify(logs.slice(-5)));
   assert.deepEqual(await realServers(), before);
   assert.equal(await hasDummy(), true);

@@ -118,6 +118,15 @@ export class DaemonSetPod {
     return `${r.stdout}\n${r.stderr}`.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return { text: l }; } });
   }
 
+  /**
+   * A command inside the running container, as `kubectl exec` runs it: in its namespaces and root.
+   * Through nsenter: this VM's podman cannot `podman exec` (runc fails to chdir into the container's root).
+   */
+  async exec(...command: string[]): Promise<ExecResult> {
+    const pid = (await podman('inspect', '--format', '{{.State.Pid}}', this.name)).stdout.trim();
+    return exec('nsenter', ['-t', pid, '-m', '-u', '-i', '-n', '-p', '-r', '-w', ...command]);
+  }
+
   async running(): Promise<boolean> {
     const r = await podman('inspect', '--format', '{{.State.Running}}', this.name);
     return r.stdout.trim() === 'true';
