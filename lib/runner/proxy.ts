@@ -19,7 +19,7 @@ import { GcTime } from './gc-time.js';
 import { ProblemLog } from './problem-log.js';
 import type { HealthState } from './health.js';
 import type { ProxyMetrics, ServicePortTraffic } from './metrics.js';
-import { addStats } from '../kernel/ipvs/types.js';
+import { addStats, vsKey } from '../kernel/ipvs/types.js';
 import type { ServiceHealthServers } from './service-health.js';
 import { SyncLoop, type SyncReason } from './sync-loop.js';
 import { isNarrow, proxyStatus, type StatusFilter } from '../status/build.js';
@@ -78,11 +78,11 @@ export class Proxy {
   /** The kernel's traffic counters of each Service port this proxy programs, summed over its virtual servers. */
   async serviceTraffic(): Promise<ServicePortTraffic[]> {
     if (!this.model.built) return [];
-    const stats = await this.o.kernel.ipvs.listStats();
+    const list = await this.o.kernel.ipvs.listStats();
     const agg = this.model.aggregate;
     const out = new Map<string, ServicePortTraffic>();
-    for (const [key, s] of stats) {
-      const d = agg.virtualServer(key);
+    for (const { vs, stats: s } of list) {
+      const d = s && agg.virtualServer(vsKey(vs));
       if (!d) continue;
       const id = `${d.service} ${d.portName} ${d.vs.protocol}`;
       const was = out.get(id);

@@ -94,9 +94,9 @@ export class FakeIpvs implements Ipvs {
   }
 
   /** Counters start at zero when a virtual server is created, as in the kernel. */
-  async listStats(): Promise<Map<string, VirtualServerStats>> {
+  async listStats(): Promise<VirtualServerWithStats[]> {
     this.calls.push('list virtual server counters');
-    return new Map([...this.table].map(([k, e]) => [k, e.stats]));
+    return [...this.table.values()].map((e) => ({ vs: e.vs, stats: e.stats }));
   }
 
   close(): void {}

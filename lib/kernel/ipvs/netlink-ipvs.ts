@@ -47,13 +47,8 @@ export class NetlinkIpvs implements Ipvs {
     return (await this.dumpServices('list virtual servers')).map((s) => s.vs);
   }
 
-  async listStats(): Promise<Map<string, VirtualServerStats>> {
-    const out = new Map<string, VirtualServerStats>();
-    for (const { vs, attrs } of await this.dumpServices('list virtual server counters')) {
-      const stats = decodeStats(attrs);
-      if (stats) out.set(vsKey(vs), stats);
-    }
-    return out;
+  async listStats(): Promise<VirtualServerWithStats[]> {
+    return (await this.dumpServices('list virtual server counters')).map(({ vs, attrs }) => ({ vs, stats: decodeStats(attrs) }));
   }
 
   async getVirtualServer(key: VirtualServerKey): Promise<VirtualServerWithStats | undefined> {

@@ -127,8 +127,8 @@ export interface Ipvs {
   deleteRealServer(vs: VirtualServerKey, rs: RealServerKey): Promise<void>;
   /** Every real server of every virtual server at once, by vsKey (when the implementation can). */
   listAllRealServers?(): Promise<Map<string, RealServerStatuses>>;
-  /** Every virtual server's counters, by vsKey, in one dump. */
-  listStats(): Promise<Map<string, VirtualServerStats>>;
+  /** Every virtual server with its counters, in one dump. */
+  listStats(): Promise<VirtualServerWithStats[]>;
   /** One virtual server with its counters, without a dump of all; undefined when there is none. */
   getVirtualServer(key: VirtualServerKey): Promise<VirtualServerWithStats | undefined>;
   close(): void;
