@@ -5,19 +5,20 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG BASE_IMAGE=debian:bookworm-slim
 
-# Build: compile TypeScript and bundle the API client (with undici) into dist/, then keep only the
-# runtime dependencies (client-node and undici are build-time only: they live in the bundle).
+# Build: bundle the program into dist/ (scripts/bundle.mjs), then keep only what the bundle leaves
+# out: netlink, whose native addon is found from its own path.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY lib ./lib
-COPY scripts/bundle-client.mjs ./scripts/
-RUN npm run build \
+COPY bin ./bin
+COPY scripts/bundle.mjs ./scripts/
+RUN IPVS_PROXY_WARM_CACHE=0 npm run build \
  && npm prune --omit=dev --omit=optional --ignore-scripts \
  # the image's own Node runs the proxy; the npm "node" package's copy is not needed
- && rm -rf node_modules/node node_modules/.bin/node node_modules/.package-lock.json \
+ && rm -rf node_modules/node node_modules/.bin/node node_modules/.package-lock.json dist/compile-cache \
  && find node_modules -name '*.md' -delete \
  && find node_modules -name '*.ts' -not -name '*.d.ts' -delete
 
@@ -35,13 +36,15 @@ WORKDIR /opt/ipvs-proxy
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-# `ipvs-proxy status` and `explain` for operators in the pod (kubectl exec); it finds dist/ from its own path
 COPY bin/ipvs-proxy ./bin/ipvs-proxy
+# `ipvs-proxy status` and `explain` for operators in the pod (kubectl exec)
 RUN ln -s /opt/ipvs-proxy/bin/ipvs-proxy /usr/local/bin/ipvs-proxy
+# Node's compile cache of every module, made here because its entries are keyed by path; a
+# start then deserializes the code instead of compiling it.
+RUN IPVS_PROXY_WARM_CACHE=1 /opt/ipvs-proxy/bin/ipvs-proxy
 # Root inside the container: IPVS, rtnetlink, ipset and iptables need CAP_NET_ADMIN, module
 # loading CAP_SYS_MODULE, and /proc/sys writes a privileged container (see manifests/daemonset.yaml).
 USER root
-# Node flags and MALLOC_ARENA_MAX as in bin/ipvs-proxy (why: see there).
-ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "--max-semi-space-size=4", "--heap-growing-percent=10", "/opt/ipvs-proxy/dist/cli/entry.js"]
+# bin/ipvs-proxy sets Node's flags, MALLOC_ARENA_MAX and the compile cache (why: see there).
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/ipvs-proxy/bin/ipvs-proxy"]
 CMD ["run"]

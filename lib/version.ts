@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-// package.json is one level up from both lib/version.ts and dist/version.js.
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// The version in package.json, built into the bundle.
+import pkg from '../package.json' with { type: 'json' };
 
 export const VERSION: string = pkg.version;

@@ -1,6 +1,7 @@
 // The running proxy: a source of objects, the model, one sync at a time against the kernel, and
 // the health and metrics that report on it. Data flows one way: source -> snapshot -> desired
 // state -> plan -> kernel.
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from '../log.js';
 import type { ModelConfig } from '../model/config.js';
 import { ModelCache } from '../model/model-cache.js';
@@ -246,9 +247,16 @@ export class Proxy {
   }
 }
 
-/** Where the process's memory is, after a full sync (in MB): resident, V8's heap, and outside it. */
+/**
+ * Where the process's memory is, after a full sync (in MB): resident, V8's heap (and of it the
+ * young generation, compiled code and large objects), and outside it (buffers).
+ */
 function memoryMB(): Record<string, number> {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
-  return { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+  const space = (name: string) => mb(getHeapSpaceStatistics().find((s) => s.space_name === name)?.physical_space_size ?? 0);
+  return {
+    rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers),
+    youngSpace: space('new_space'), codeSpace: space('code_space'), largeObjects: space('large_object_space'),
+  };
 }

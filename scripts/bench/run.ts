@@ -183,10 +183,15 @@ async function floor(g: Generated, node: NodeFacts, resetKernel: () => Promise<v
   t = performance.now();
   const b = await exec('ipset', ['restore'], { input: ipsetText });
   const ipsetMs = performance.now() - t;
-  if (a.code !== 0 || b.code !== 0) throw new Error(`floor restore failed: ${a.stderr} ${b.stderr}`);
-  say(`    floor: ipvsadm -R ${Math.round(ipvsadmMs)} ms + ipset restore ${Math.round(ipsetMs)} ms = ${Math.round(ipvsadmMs + ipsetMs)} ms`);
+  // the addresses on kube-ipvs0, as `ip -batch` binds them
+  const c0 = await exec('ip', ['link', 'add', 'kube-ipvs0', 'type', 'dummy']);
+  t = performance.now();
+  const c = await exec('ip', ['-batch', '-'], { input: desired.boundAddresses.map((a) => `address add ${a}/${a.includes(':') ? 128 : 32} dev kube-ipvs0\n`).join('') });
+  const ipMs = performance.now() - t;
+  if (a.code !== 0 || b.code !== 0 || c0.code !== 0 || c.code !== 0) throw new Error(`floor restore failed: ${a.stderr} ${b.stderr} ${c0.stderr} ${c.stderr}`);
+  say(`    floor: ipvsadm -R ${Math.round(ipvsadmMs)} ms + ipset restore ${Math.round(ipsetMs)} ms + ip -batch ${Math.round(ipMs)} ms (${desired.boundAddresses.length} addresses) = ${Math.round(ipvsadmMs + ipsetMs + ipMs)} ms`);
   await resetKernel();
-  return { virtualServers: desired.virtualServers.length, realServers, ipvsadmMs, ipsetMs };
+  return { virtualServers: desired.virtualServers.length, realServers, ipvsadmMs, ipsetMs, ipMs };
 }
 
 /**
@@ -194,7 +199,7 @@ async function floor(g: Generated, node: NodeFacts, resetKernel: () => Promise<v
  * to the bench reading the change back from the kernel; the slowest are printed with where their
  * time went.
  */
-async function measureChanges(label: string, n: number, proxy: ProxyProcess, api: FakeApiServer, ipvs: NetlinkIpvs) {
+async function measureChanges(label: string, n: number, proxy: ProxyProcess, api: FakeApiServer, ipvs: NetlinkIpvs, pauseMs = 0) {
   const { until } = await import('../../spec/helpers/proxy-process.js');
   const lat: number[] = [];
   const syncLogs: Array<Record<string, unknown>> = [];
@@ -208,6 +213,7 @@ async function measureChanges(label: string, n: number, proxy: ProxyProcess, api
     // the bench's heap (the API server's objects) would otherwise be collected, on both
     // CPUs, at a time of V8's choosing: inside some change's timed window
     if (c % COLLECT_EVERY === 0) { collectGarbage(); await sleep(100); }
+    if (pauseMs > 0) await sleep(pauseMs * (0.5 + Math.random()));
     const i = ((c >> 1) * 7919) % n;
     const add = c % 2 === 0;
     const { vip, endpoint } = changeTarget(i, M);
@@ -252,6 +258,50 @@ async function measureChanges(label: string, n: number, proxy: ProxyProcess, api
   return r;
 }
 
+/**
+ * The proxy restarted with the default periods (--min-sync-period 1s, --sync-period 30s) on the
+ * kernel the first one programmed, as a rollout restarts it: its start until the first sync is
+ * done, then CHANGES changes spread over several resync periods (one every ~1.5 s), so that some
+ * arrive while a full resync runs.
+ */
+async function withDefaultPeriods(n: number, api: FakeApiServer, ipvs: NetlinkIpvs, kubeconfig: string) {
+  const { ProxyProcess } = await import('../../spec/helpers/proxy-process.js');
+  const proxy = new ProxyProcess(['run', '--kubeconfig', kubeconfig, '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
+    '--nodeport-addresses', '192.168.100.0/24', '--healthz-bind-address', '', '--metrics-bind-address', ''], '--trace-gc');
+  try {
+    await proxy.waitForLog(() => true, 600_000);
+    const firstLogMs = Math.round(performance.now() - proxy.spawnedAt);
+    const first = await proxy.waitForLog((l) => l.msg === 'synced', 3_600_000);
+    const restartMs = Math.round(performance.now() - proxy.spawnedAt);
+    say(`    restart with the default periods: first log line after ${firstLogMs} ms, the kernel checked and in sync after ${restartMs} ms (${String(first.operations)} operations; phases ${JSON.stringify(first.phasesMs)})`);
+    const changes = await measureChanges('default periods', n, proxy, api, ipvs, 1500);
+    const resyncs = proxy.logs.filter((l) => l.msg === 'synced' && l.reason === 'periodic');
+    say(`    default periods: ${resyncs.length} periodic resyncs ran during the changes, ${resyncs.map((l) => l.ms).join(', ')} ms`);
+    return { firstLogMs, restartMs, changes, periodicResyncs: resyncs.length, periodicResyncMs: resyncs.map((l) => l.ms as number) };
+  } finally {
+    await proxy.stop();
+  }
+}
+
+/**
+ * Where the memory of a start goes, as peak RSS (MB) of the same Node and flags as bin/ipvs-proxy:
+ * Node alone, Node with the program's main bundle (--version), and with every module of it
+ * including the API client (the build's compile-cache warm-up loads them all).
+ */
+async function loadMemory() {
+  const { exec } = await import('../../spec/helpers/exec.js');
+  const bin = new URL('../../bin/ipvs-proxy', import.meta.url).pathname;
+  const peak = async (env: Record<string, string>, ...args: string[]) => {
+    const r = await exec('/usr/bin/time', ['-f', '%M', ...args], { env: { ...process.env, ...env } });
+    return Math.round(Number(r.stderr.trim().split('\n').pop()) / 1024);
+  };
+  return {
+    node: await peak({}, process.execPath, '--max-semi-space-size=4', '--heap-growing-percent=10', '-e', '0'),
+    program: await peak({}, bin, '--version'),
+    programWithApiClient: await peak({ IPVS_PROXY_WARM_CACHE: '1' }, bin),
+  };
+}
+
 async function inVm(): Promise<void> {
   const { resetKernel } = await import('../../spec/helpers/real-kernel.js');
   const { exec, run } = await import('../../spec/helpers/exec.js');
@@ -273,8 +323,8 @@ async function inVm(): Promise<void> {
       const links = new RtnetlinkLinks();
       const node = { name: 'node-a', labels: {}, addresses: await links.listLocalAddresses(), primaryAddresses: [] };
       links.close();
-      const { virtualServers, realServers, ipvsadmMs, ipsetMs } = await floor(g, node, resetKernel, exec);
-      const floorMs = ipvsadmMs + ipsetMs;
+      const { virtualServers, realServers, ipvsadmMs, ipsetMs, ipMs } = await floor(g, node, resetKernel, exec);
+      const floorMs = ipvsadmMs + ipsetMs + ipMs;
       // what the bench process itself holds must not slow what it measures (its own GC pauses)
       collectGarbage();
 
@@ -287,14 +337,19 @@ async function inVm(): Promise<void> {
       const proxy = new ProxyProcess(['run', '--kubeconfig', api.kubeconfig(join(dir, `kc-${n}`), url), '--node-name', 'node-a', '--cluster-cidr', '10.128.0.0/9',
         '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '0s', '--sync-period', '1h', '--healthz-bind-address', '', '--metrics-bind-address', METRICS, '--service-traffic-metrics'], '--trace-gc');
       try {
-        const spawned = performance.now();
+        const spawned = proxy.spawnedAt;
+        await proxy.waitForLog(() => true, 600_000);
+        const firstLogMs = Math.round(performance.now() - spawned);
         const cold = await proxy.waitForLog((l) => l.msg === 'synced', 3_600_000);
         const coldWallMs = performance.now() - spawned;
+        const applyMs = (cold.phasesMs as Record<string, number>).apply!;
+        say(`    start: first log line ${firstLogMs} ms after the process started; fully programmed after ${Math.round(coldWallMs)} ms, ${r1(coldWallMs / floorMs)}× the floor; the cold sync's apply ${applyMs} ms against ipvsadm -R ${Math.round(ipvsadmMs)} ms (${r1(applyMs / ipvsadmMs)}×) and the whole floor ${Math.round(floorMs)} ms`);
         const coldSyncMs = cold.ms as number;
         const programmed = (await ipvs.listVirtualServers()).length;
         let t: number;
         const memAfterCold = memory(proxy.pid);
-        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}, resident by mapping ${JSON.stringify(mappings(proxy.pid))}`);
+        const mappingsAfterCold = mappings(proxy.pid);
+        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}, resident by mapping ${JSON.stringify(mappingsAfterCold)}`);
         say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${virtualServers} virtual servers in the kernel`);
 
         // Changes are measured in steady state: after the cold sync, the proxy's collector and
@@ -337,11 +392,17 @@ async function inVm(): Promise<void> {
         // after the peak above is taken: what a Prometheus scrape of the per-Service counters and a status report cost
         const scrape = await scrapeCost(proxy.pid);
         say(`    scrape of /metrics with --service-traffic-metrics: ${JSON.stringify(scrape.metrics)}; /status: ${JSON.stringify(scrape.status)}; memory (MB) ${JSON.stringify(scrape.memory)}`);
+        await proxy.stop();
+        const defaults = await withDefaultPeriods(n, api, ipvs, api.kubeconfig(join(dir, `kc-${n}-defaults`), url));
+        const load = n === sizes[0] ? await loadMemory() : undefined;
+        if (load) say(`    memory of loading the program, peak RSS (MB): ${JSON.stringify(load)}`);
         results.push({
           kernel: release(), changes: CHANGES, services: n, endpoints: M, coldSyncMs, floorMs: Math.round(floorMs), coldSyncRatioToFloor: Math.round((coldSyncMs / floorMs) * 100) / 100,
           incrementalP50Ms: inc.p50, incrementalP99Ms: inc.p99, incrementalP99EstimationOffMs: incOff.p99, idleResyncMs: idle.ms as number, rssMB,
           scrapeP50Ms: scrape.metrics.p50Ms, scrapeMaxMs: scrape.metrics.maxMs, scrapePeakGrowthMB: scrape.memory.peakGrowthMB,
-          detail: { scrape, virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipvsadmMs: Math.round(ipvsadmMs), ipsetMs: Math.round(ipsetMs),
+          firstLogMs, programmedMs: Math.round(coldWallMs), programmedRatioToFloor: r1(coldWallMs / floorMs), applyMs, ipvsadmMs: Math.round(ipvsadmMs), applyRatioToIpvsadm: r1(applyMs / ipvsadmMs),
+          defaultsP50Ms: defaults.changes.p50, defaultsP99Ms: defaults.changes.p99, restartMs: defaults.restartMs, restartFirstLogMs: defaults.firstLogMs,
+          detail: { scrape, load, defaults, memoryAfterCold: cold.memoryMB, mappingsAfterCold, ipMs: Math.round(ipMs), virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipsetMs: Math.round(ipsetMs),
             incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalCpuSlowestMs: inc.cpuSlow, incrementalCpuFasterHalfMs: inc.cpuFast, incrementalInMajorGc: inc.inMajorGc, incrementalMaxOutsideMajorGcMs: inc.maxOutsideMajorGc, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
             estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalCpuSlowestMs: incOff.cpuSlow, incrementalCpuFasterHalfMs: incOff.cpuFast, incrementalInMajorGc: incOff.inMajorGc, incrementalMaxOutsideMajorGcMs: incOff.maxOutsideMajorGc, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });

@@ -21,6 +21,9 @@ import { VERSION } from '../../version.js';
 import { NO_EVENTS, type EventRecorder } from '../../sources/events.js';
 
 const secs = (ms: number) => Math.round(ms / 1000);
+
+/** The API source's modules, loaded only when needed: the API client is two thirds of the program. */
+export const loadApiSource = () => Promise.all([import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js'), import('../../sources/api-events.js')]);
 const bindCheck = (v: string) => { if (v !== '') parseBindAddress(v); };
 
 /** Shared with status and explain, which ask the running proxy there. */
@@ -67,6 +70,9 @@ export const runCommand = command({
     const once = settings.once;
     const syncPeriodMs = settings.syncPeriod;
     log.info({ version: VERSION, node: nodeName, source: settings.objects ? `file ${settings.objects}` : 'API server' }, 'ipvs-proxy starting');
+    // the API client loads while the kernel is opened and set up (those wait on child processes)
+    const apiModules = settings.objects ? undefined : loadApiSource();
+    apiModules?.catch(() => undefined);
 
     const kernel = await openKernelOrLog(log);
     if (!kernel) return 1;
@@ -101,9 +107,7 @@ export const runCommand = command({
     try {
       if (settings.objects) source = new FileSource(settings.objects, log, nodeName);
       else {
-        // Loaded only when needed: the API client is large and slow to load.
-        const [{ KubeSource }, { apiEndpoint }, { ApiEventRecorder }] = await Promise.all([
-          import('../../sources/kube-source.js'), import('../../sources/api-endpoint.js'), import('../../sources/api-events.js')]);
+        const [{ KubeSource }, { apiEndpoint }, { ApiEventRecorder }] = await apiModules!;
         const api = apiEndpoint({ kubeconfig: settings.kubeconfig, master: settings.master });
         log.info({ apiServer: api.server, from: api.origin }, 'API server');
         if (api.origin === 'in-cluster') log.warn({ apiServer: api.server, fix: api.fix }, 'the API server is reached through Service routing');
