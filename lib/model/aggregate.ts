@@ -98,6 +98,15 @@ export class DesiredAggregate {
     }
   }
 
+  /** Whether `member` is wanted in set `set`. */
+  wantsMember(set: string, member: string): boolean { return this.members.get(set)?.has(member) ?? false; }
+
+  /** The spec of a wanted set (undefined: none of that name). */
+  setSpec(set: string): SetSpec | undefined { return this.specs.get(set); }
+
+  /** Whether `address` is wanted on kube-ipvs0. */
+  wantsBound(address: string): boolean { return this.bound.has(address); }
+
   virtualServer(key: string): DesiredVirtualServer | undefined {
     const c = this.claims.get(key);
     return c !== undefined && isList(c) ? c[0] : c;

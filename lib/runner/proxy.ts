@@ -13,6 +13,9 @@ import { splitServiceId } from '../model/service.js';
 import { serviceRef, type EventRecorder } from '../sources/events.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce, type SyncOutcome } from '../sync/sync-once.js';
+import { observe } from '../sync/observe.js';
+import { TouchedKeys, currentObserved } from '../sync/resync-read.js';
+import type { ObservedState } from '../plan/observed-state.js';
 import type { ApplyResult } from '../sync/apply.js';
 import type { Change, Source } from '../sources/source.js';
 import { ChangeQueue, type TakenChanges } from './change-queue.js';
@@ -60,11 +63,13 @@ export class Proxy {
 
   private readonly gc = new GcTime();
   private lastSync: LastSync | undefined;
+  /** a periodic resync's read of the kernel, made beside change syncs, and what they touched meanwhile */
+  private resyncRead: ResyncRead | undefined;
 
   constructor(private readonly o: ProxyOptions) {
     this.memory = new SyncMemory(o.gracefulTerminationMs);
     this.problems = new ProblemLog(o.log, o.metrics, o.events, (id) => o.source.uidOf?.(id));
-    this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r) });
+    this.loop = new SyncLoop({ minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs, sync: (r) => this.sync(r), prepareResync: () => this.prepareResync() });
   }
 
   /** Start the source and, unless `once`, the sync loop. */
@@ -113,7 +118,7 @@ export class Proxy {
   }
 
   /** A full resync as soon as allowed (SIGUSR1). */
-  resync(): void { this.loop.trigger('periodic'); }
+  resync(): void { this.loop.resync(); }
 
   /** One sync now, outside the loop (--once). */
   syncNow(): Promise<boolean> { return this.sync('change'); }
@@ -138,24 +143,51 @@ export class Proxy {
     if (this.o.source.synced()) this.loop.trigger('change');
   }
 
+  /**
+   * A periodic resync's read of everything in the kernel, outside the turn of syncs. Only when the
+   * last sync succeeded: otherwise the resync's turn reads everything itself.
+   */
+  private async prepareResync(): Promise<void> {
+    if (!this.o.source.synced() || !this.memory.valid) return;
+    const read: ResyncRead = { touched: new TouchedKeys(), readMs: {}, ms: 0 };
+    this.resyncRead = read;
+    const t = performance.now();
+    try {
+      read.observed = await observe(this.o.kernel, this.o.config.families, { readMs: read.readMs });
+    } catch (e) {
+      this.o.log.warn({ err: (e as Error).message }, 'resync: reading the kernel failed; its turn reads it again');
+    }
+    read.ms = Math.round(performance.now() - t);
+  }
+
   /** One sync: node facts, the model of what changed, the kernel made to match, then health, metrics and the log. */
   private async sync(reason: SyncReason): Promise<boolean> {
     if (!this.o.source.synced()) return true;
     const started = performance.now();
     const gcBefore = this.gc.ms;
     const taken = this.queue.take();
+    const read = reason === 'periodic' ? this.resyncRead : undefined;
+    if (reason === 'periodic') this.resyncRead = undefined;
     try {
       const { node, ms: nodeAddressesMs } = await this.nodeFacts();
       const { model, changes } = this.computeModel(node);
       this.problems.report(model.problems());
-      // A periodic resync reads everything from the kernel again: changes made behind our back
-      // (a flushed set or chain) are found and repaired. So does any sync after a failed one.
-      if (reason === 'periodic') this.memory.forget();
+      // A periodic resync compares everything with the kernel: changes made behind our back (a
+      // flushed set or chain) are found and repaired. Its read was made beforehand, beside change
+      // syncs, unless a sync failed or the model was rebuilt since: then it reads now, as does any
+      // sync after a failed one.
+      const prepared = read?.observed && changes && this.memory.valid ? read.observed : undefined;
+      if (reason === 'periodic' && !prepared) this.memory.forget();
       const modelMs = Math.round(performance.now() - started) - nodeAddressesMs;
-      const full = !(changes && this.memory.valid);
-      const outcome = full
-        ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory)
-        : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
+      const full = !(changes && this.memory.valid) || prepared !== undefined;
+      // a full sync sees everything: a resync's read made before it would only be older
+      if (full) this.resyncRead = undefined;
+      const outcome = prepared
+        ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory, await currentObserved(this.o.kernel, prepared, read!.touched, model, changes!))
+        : full
+          ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory)
+          : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
+      if (!full) this.resyncRead?.touched.add(outcome.planned ?? [], changes!);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
       // can queue: read the node's addresses again now, not in the next change sync.
       if (full) await this.o.kernel.links.nodeAddresses();
@@ -165,7 +197,8 @@ export class Proxy {
       return this.conclude(reason, taken, outcome, {
         operations: operationCount(outcome.operations), failed: outcome.result.failed.length, skipped: outcome.result.skipped,
         ms: Math.round(seconds * 1000), queuedMs, gcMs: Math.round(this.gc.ms - gcBefore), virtualServers: model.virtualServerCount,
-        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: outcome.readMs, ...(full ? { memoryMB: memoryMB() } : {}),
+        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: prepared ? read!.readMs : outcome.readMs, ...(full ? { memoryMB: memoryMB() } : {}),
+        ...(prepared ? { resyncReadMs: read!.ms } : {}),
       }, seconds);
     } catch (e) {
       this.memory.forget();
@@ -245,6 +278,15 @@ export class Proxy {
     metrics.syncs.inc({ result: ok ? 'ok' : 'failed' });
     return ok;
   }
+}
+
+/** A periodic resync's read, made beside change syncs (see lib/sync/resync-read.ts). */
+interface ResyncRead {
+  readonly touched: TouchedKeys;
+  /** what the read saw; undefined until it is done, or when it failed */
+  observed?: ObservedState;
+  readonly readMs: Record<string, number>;
+  ms: number;
 }
 
 /**

@@ -46,7 +46,8 @@ export async function observe(kernel: Kernel, families: readonly IpFamily[], opt
   return { virtualServers, link, sets, iptables, verifiedTables: opts.verifiedTables };
 }
 
-async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[] | undefined, timed: Timer): Promise<ObservedVirtualServer[]> {
+/** Virtual servers with their real servers: `only` these (those gone are left out), or all. */
+export async function readVirtualServers(kernel: Kernel, only: readonly VirtualServer[] | undefined, timed: Timer = (_, read) => read): Promise<ObservedVirtualServer[]> {
   // A full read takes all destinations at once when the adapter can (one read, not one dump
   // each), alongside the dump of virtual servers.
   const [vss, all] = await Promise.all([

@@ -7,8 +7,8 @@ import type { Logger } from '../log.js';
 import type { DesiredState, FamilyRules } from '../model/desired-state.js';
 import type { DesiredAggregate, StateChanges } from '../model/aggregate.js';
 import type { Operation } from '../plan/operations.js';
-import { tableKey } from '../plan/observed-state.js';
-import { vsKey } from '../kernel/ipvs/types.js';
+import { tableKey, type ObservedState } from '../plan/observed-state.js';
+import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import { plan, type PlanOptions } from '../plan/plan.js';
 import { DEFAULT_GRACEFUL_TERMINATION_MS, drainKeyVs } from '../plan/graceful-termination.js';
 import { applyPlan, type ApplyResult } from './apply.js';
@@ -22,6 +22,8 @@ export interface SyncOutcome {
   readonly ms: { readonly observe: number; readonly plan: number; readonly apply: number };
   /** each kernel read of the observe phase, in ms (they run at the same time) */
   readonly readMs: Readonly<Record<string, number>>;
+  /** the virtual servers a change sync planned (read back and maybe written) */
+  readonly planned?: readonly VirtualServer[];
 }
 
 /** What one sync tells the next. */
@@ -40,12 +42,15 @@ export class SyncMemory {
   forget(): void { this.valid = false; this.tables.clear(); }
 }
 
-/** A full sync: everything read back, everything planned. */
-export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory): Promise<SyncOutcome> {
+/**
+ * A full sync: everything read back (or `read`, what the kernel holds now as a resync read it
+ * beside other syncs), everything planned.
+ */
+export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory, read?: ObservedState): Promise<SyncOutcome> {
   const clock = stopwatch();
   const verified = memory ? verifiedTables(memory, desired.iptables) : new Set<string>();
   const readMs: Record<string, number> = {};
-  const observed = await observe(kernel, desired.families, { verifiedTables: verified, readMs });
+  const observed = read ?? await observe(kernel, desired.families, { verifiedTables: verified, readMs });
   const observeMs = clock();
   const drain = memory ? drainState(memory) : opts.drain;
   const p = plan(desired, observed, { ...opts, drain });
@@ -80,7 +85,7 @@ export async function syncChanges(kernel: Kernel, model: DesiredAggregate, chang
   const planMs = clock();
   const result = await applyPlan(p.operations, kernel, log);
   remember(memory, p, result, desired.iptables);
-  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs };
+  return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs, planned: [...before.virtualServers, ...desired.virtualServers.map((d) => d.vs)] };
 }
 
 function verifiedTables(memory: SyncMemory, iptables: readonly FamilyRules[]): Set<string> {

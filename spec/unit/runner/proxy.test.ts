@@ -231,3 +231,37 @@ test('metrics: the per-Service counters are Prometheus text: one HELP and TYPE p
   assert.ok(lines.includes('ipvs_proxy_service_bytes_total{namespace="a",service="c",port="",protocol="tcp",direction="in"} 4'), text);
   assert.equal(lines.length, 3 * 2 + 2 * (1 + 2 + 2));
 });
+
+test('proxy: a change made while a periodic resync reads the kernel is programmed at once; the resync then repairs what was tampered with and leaves the change alone', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, lines } = proxyWith(source, { minSyncPeriodMs: 0 });
+  await proxy.start();
+  source.set([svc('a'), slice('a-1', 'a', ['10.244.1.5']), svc('b', { clusterIPs: ['10.96.0.20'] }), slice('b-1', 'b', ['10.244.2.5'])]);
+  await until(() => kernel.ipvs.save().includes('10.244.2.5'));
+  // behind the proxy's back: b loses its real server
+  const vsB = (await kernel.ipvs.listVirtualServers()).find((v) => v.address === '10.96.0.20')!;
+  await kernel.ipvs.deleteRealServer(vsB, (await kernel.ipvs.listRealServers(vsB))[0]!);
+  // the resync's read sees the kernel as it is now, and is held there
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let reading = false;
+  const all = kernel.ipvs.listAllRealServers.bind(kernel.ipvs);
+  kernel.ipvs.listAllRealServers = async () => { const seen = await all(); reading = true; await gate; return seen; };
+  const from = lines.length;
+  proxy.resync();
+  await until(() => reading);
+  source.apply(slice('a-1', 'a', ['10.244.1.5', '10.244.1.6']));
+  await until(() => kernel.ipvs.save().includes('10.244.1.6'));
+  assert.ok(!lines.slice(from).some((l) => l.msg === 'synced' && l.reason === 'periodic'), 'the change did not wait for the resync');
+  release();
+  await until(() => lines.slice(from).some((l) => l.msg === 'synced' && l.reason === 'periodic'));
+  const resync = lines.slice(from).find((l) => l.msg === 'synced' && l.reason === 'periodic')!;
+  await proxy.stop();
+  assert.equal(resync.failed, 0);
+  assert.equal(resync.operations, 1, 'only the repair: the change made during the read is not redone');
+  assert.ok(typeof resync.resyncReadMs === 'number');
+  const save = kernel.ipvs.save();
+  assert.match(save, /10\.244\.2\.5/, 'the real server removed behind its back is back');
+  assert.match(save, /10\.244\.1\.6/, 'the change made during the read stays');
+  // a change sync after the resync still works
+});
