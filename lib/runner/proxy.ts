@@ -144,11 +144,12 @@ export class Proxy {
   }
 
   /**
-   * A periodic resync's read of everything in the kernel, outside the turn of syncs. Only when the
-   * last sync succeeded: otherwise the resync's turn reads everything itself.
+   * A periodic resync's read of everything in the kernel, outside the turn of syncs. None before
+   * the first sync or after a failed one: the next sync (the first, or the retry) is a full one,
+   * and a resync queued behind it would hold back changes for a second full read.
    */
-  private async prepareResync(): Promise<void> {
-    if (!this.o.source.synced() || !this.memory.valid) return;
+  private async prepareResync(): Promise<boolean> {
+    if (!this.o.source.synced() || !this.memory.valid) return false;
     const read: ResyncRead = { touched: new TouchedKeys(), readMs: {}, ms: 0 };
     this.resyncRead = read;
     const t = performance.now();
@@ -158,6 +159,7 @@ export class Proxy {
       this.o.log.warn({ err: (e as Error).message }, 'resync: reading the kernel failed; its turn reads it again');
     }
     read.ms = Math.round(performance.now() - t);
+    return true;
   }
 
   /** One sync: node facts, the model of what changed, the kernel made to match, then health, metrics and the log. */

@@ -8,8 +8,11 @@ export interface SyncLoopOptions {
   readonly syncPeriodMs: number;
   /** runs one sync; resolves true on success. Must not throw (errors are its to log). */
   readonly sync: (reason: SyncReason) => Promise<boolean>;
-  /** reads what the next periodic sync needs, outside the turn of syncs. Must not throw. */
-  readonly prepareResync?: () => Promise<void>;
+  /**
+   * Reads what the next periodic sync needs, outside the turn of syncs; resolves false when no
+   * resync is needed (the next sync reads everything anyway). Must not throw.
+   */
+  readonly prepareResync?: () => Promise<boolean>;
 }
 
 export type SyncReason = 'change' | 'periodic' | 'retry';
@@ -35,9 +38,9 @@ export class SyncLoop {
   resync(): void {
     if (this.stopped || this.preparing) return;
     if (!this.o.prepareResync) { this.trigger('periodic'); return; }
-    this.preparing = this.o.prepareResync().then(() => {
+    this.preparing = this.o.prepareResync().then((needed) => {
       this.preparing = undefined;
-      this.trigger('periodic');
+      if (needed) this.trigger('periodic');
     });
   }
 

@@ -48,14 +48,14 @@ test('sync loop: a failed sync is retried without a new change; periodic resyncs
   }
 });
 
-function proxyWith(source: MemorySource, over: { minSyncPeriodMs?: number } = {}) {
+function proxyWith(source: MemorySource, over: { minSyncPeriodMs?: number; syncPeriodMs?: number } = {}) {
   const kernel = fakeKernel();
   const metrics = new ProxyMetrics();
   const health = new HealthState(30_000);
   const { log, lines } = memoryLogger('debug');
   const proxy = new Proxy({
     source, kernel, nodeName: 'node-a', primaryAddresses: [], config: CONFIG, planOptions: { excludeCidrs: [] },
-    minSyncPeriodMs: over.minSyncPeriodMs ?? 10, syncPeriodMs: 30_000, log, metrics, health,
+    minSyncPeriodMs: over.minSyncPeriodMs ?? 10, syncPeriodMs: over.syncPeriodMs ?? 30_000, log, metrics, health,
   });
   return { kernel, metrics, health, proxy, lines };
 }
@@ -264,4 +264,26 @@ test('proxy: a change made while a periodic resync reads the kernel is programme
   assert.match(save, /10\.244\.2\.5/, 'the real server removed behind its back is back');
   assert.match(save, /10\.244\.1\.6/, 'the change made during the read stays');
   // a change sync after the resync still works
+});
+
+test('proxy: periodic resyncs due while the first (full) sync runs are dropped, so the first change after it is not held back by a second full read', async () => {
+  const source = new MemorySource();
+  const { kernel, proxy, lines } = proxyWith(source, { minSyncPeriodMs: 0, syncPeriodMs: 1000 });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const all = kernel.ipvs.listAllRealServers.bind(kernel.ipvs);
+  let reads = 0;
+  kernel.ipvs.listAllRealServers = async () => { reads++; if (reads === 1) await gate; return all(); };
+  await proxy.start();
+  source.set([svc('a'), slice('a-1', 'a', ['10.244.1.5'])]);
+  await sleep(2500); // two periods pass while the first sync reads
+  release();
+  await until(() => kernel.ipvs.save().includes('10.244.1.5'));
+  const from = lines.length;
+  source.apply(slice('a-1', 'a', ['10.244.1.5', '10.244.1.6']));
+  await until(() => kernel.ipvs.save().includes('10.244.1.6'));
+  await proxy.stop();
+  const after = lines.slice(from).filter((l) => l.msg === 'synced');
+  assert.equal(after[0]?.reason, 'change', `the change is the next sync: ${JSON.stringify(after.map((l) => l.reason))}`);
+  assert.equal(lines.filter((l) => l.msg === 'synced' && l.full === true).length, 1, 'one full sync, not one per period that passed');
 });
