@@ -184,11 +184,10 @@ export class Proxy {
       const full = !(changes && this.memory.valid) || prepared !== undefined;
       // a full sync sees everything: a resync's read made before it would only be older
       if (full) this.resyncRead = undefined;
-      const outcome = prepared
-        ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory, await currentObserved(this.o.kernel, prepared, read!.touched, model, changes!))
-        : full
-          ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory)
-          : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
+      const current = prepared && await currentObserved(this.o.kernel, prepared, read!.touched, model, changes!);
+      const outcome = full
+        ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory, current)
+        : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
       if (!full) this.resyncRead?.touched.add(outcome.planned ?? [], changes!);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
       // can queue: read the node's addresses again now, not in the next change sync.
@@ -298,7 +297,8 @@ interface ResyncRead {
 function memoryMB(): Record<string, number> {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
-  const space = (name: string) => mb(getHeapSpaceStatistics().find((s) => s.space_name === name)?.physical_space_size ?? 0);
+  const spaces = getHeapSpaceStatistics();
+  const space = (name: string) => mb(spaces.find((s) => s.space_name === name)?.physical_space_size ?? 0);
   return {
     rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers),
     youngSpace: space('new_space'), codeSpace: space('code_space'), largeObjects: space('large_object_space'),
