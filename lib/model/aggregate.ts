@@ -24,7 +24,7 @@ export type AggregateConfig = Pick<ModelConfig, 'families' | 'masqueradeAll' | '
 /** What changed since the last takeChanges(), each with how it was then. */
 export interface StateChanges {
   /** vsKey -> the virtual server as it was (undefined: there was none) */
-  readonly virtualServers: ReadonlyMap<string, DesiredVirtualServer | undefined>;
+  readonly virtualServers: ReadonlyMap<string, { readonly vs: VirtualServer } | undefined>;
   /** set name -> member -> whether it was a member */
   readonly members: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
   /** address -> whether it was bound */
@@ -112,6 +112,17 @@ export class DesiredAggregate {
     return c !== undefined && isList(c) ? c[0] : c;
   }
   get virtualServerCount(): number { return this.claims.size; }
+
+  /** The key of every wanted virtual server, a copy: its reader may pause while the model changes. */
+  virtualServerKeys(): string[] { return [...this.claims.keys()]; }
+
+  /** Each wanted set with its members now, copied for the same reason. */
+  wantedSets(): Array<{ readonly spec: SetSpec; readonly members: readonly string[] }> {
+    return [...this.specs.values()].map((spec) => ({ spec, members: [...this.members.get(spec.name)!.keys()] }));
+  }
+
+  /** The addresses wanted on kube-ipvs0 now. */
+  boundAddresses(): string[] { return [...this.bound.keys()]; }
 
   /** The programmed state of each Service, or of the one named (namespace/name). */
   *serviceStates(only?: string): IterableIterator<ServiceState> {

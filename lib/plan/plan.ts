@@ -67,7 +67,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     if (!sameVirtualServer(cur.vs, d.vs)) vsOps.push({ kind: 'update-virtual-server', vs: d.vs, service });
     for (const t of d.terminating) terminatingAll.add(drainKey(d.vs, t));
     // The usual case of a resync, decided on keys alone: the lists are kept packed.
-    if (unchanged(cur.realServers, d.realServers)) continue;
+    if (realServersUnchanged(cur.realServers, d.realServers)) continue;
     // made once here
     const wanted = [...d.realServers];
     const observed = [...cur.realServers];
@@ -101,7 +101,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
     for (const t of fam.tables) {
       if (observed.verifiedTables?.has(tableKey(fam.family, t.table))) continue;
       const saved = observed.iptables.find((s) => s.family === fam.family && s.table === t.table)?.saved ?? '';
-      if (!upToDate(t, saved)) ops.push({ kind: 'iptables-restore', family: fam.family, write: skeletonWrite(t, saved) });
+      if (!tableUpToDate(t, saved)) ops.push({ kind: 'iptables-restore', family: fam.family, write: skeletonWrite(t, saved) });
     }
   }
 
@@ -117,7 +117,7 @@ export function plan(desired: DesiredState, observed: ObservedState, opts: PlanO
 }
 
 /** The kernel holds exactly the wanted real servers, each masqueraded at weight 1 with no thresholds (as the model wants them all). */
-function unchanged(have: RealServerStatuses, want: RealServerList): boolean {
+export function realServersUnchanged(have: RealServerStatuses, want: RealServerList): boolean {
   if (have.length !== want.length) return false;
   const keys = have.plainKeys();
   if (!keys) return false;
@@ -130,7 +130,7 @@ function sameRealServer(a: RealServer, b: RealServer): boolean {
 }
 
 /** The owned chains exist with exactly the desired rules, and every jump rule is present. */
-function upToDate(t: TableRules, saved: string): boolean {
+export function tableUpToDate(t: TableRules, saved: string): boolean {
   if (saved === '') return false;
   const lines = new Set(saved.split('\n').map((l) => l.trim()));
   if (!t.chains.every((c) => [...lines].some((l) => l.startsWith(`:${c} `)))) return false;

@@ -87,5 +87,6 @@ export function setChangeCount(changes: readonly SetChange[]): number {
 }
 
 const spec = (s: SetSpec): SetSpec => ({ name: s.name, type: s.type, family: s.family });
-const compatible = (a: SetSpec, b: SetSpec) => a.type === b.type && a.family === b.family;
+/** A set of one spec can be swapped with or patched into a set of the other. */
+export const compatible = (a: SetSpec, b: SetSpec) => a.type === b.type && a.family === b.family;
 const sorted = (s: ReadonlySet<string>) => [...s].sort();

@@ -14,7 +14,8 @@ import { serviceRef, type EventRecorder } from '../sources/events.js';
 import type { Kernel } from '../sync/kernel.js';
 import { SyncMemory, syncChanges, syncOnce, type SyncOutcome } from '../sync/sync-once.js';
 import { observe } from '../sync/observe.js';
-import { TouchedKeys, currentObserved } from '../sync/resync-read.js';
+import { TouchedKeys, currentObserved, repairChanges } from '../sync/resync-read.js';
+import { findDiscrepancies, Slices, type Discrepancies } from '../sync/resync-check.js';
 import type { ObservedState } from '../plan/observed-state.js';
 import type { ApplyResult } from '../sync/apply.js';
 import type { Change, Source } from '../sources/source.js';
@@ -144,21 +145,25 @@ export class Proxy {
   }
 
   /**
-   * A periodic resync's read of everything in the kernel, outside the turn of syncs. None before
-   * the first sync or after a failed one: the next sync (the first, or the retry) is a full one,
-   * and a resync queued behind it would hold back changes for a second full read.
+   * A periodic resync's read of everything in the kernel and its comparison with the model,
+   * outside the turn of syncs (the comparison in slices that let them run). None before the
+   * first sync or after a failed one: the next sync (the first, or the retry) is a full one, and
+   * a resync queued behind it would hold back changes for a second full read.
    */
   private async prepareResync(): Promise<boolean> {
     if (!this.o.source.synced() || !this.memory.valid) return false;
-    const read: ResyncRead = { touched: new TouchedKeys(), readMs: {}, ms: 0 };
+    const read: ResyncRead = { touched: new TouchedKeys(), readMs: {}, ms: 0, checkMs: 0 };
     this.resyncRead = read;
-    const t = performance.now();
+    let t = performance.now();
     try {
       read.observed = await observe(this.o.kernel, this.o.config.families, { readMs: read.readMs });
+      read.ms = Math.round(performance.now() - t);
+      t = performance.now();
+      read.found = await findDiscrepancies(read.observed, this.model.aggregate, this.o.planOptions.excludeCidrs, new Slices(CHECK_SLICE_MS));
+      read.checkMs = Math.round(performance.now() - t);
     } catch (e) {
       this.o.log.warn({ err: (e as Error).message }, 'resync: reading the kernel failed; its turn reads it again');
     }
-    read.ms = Math.round(performance.now() - t);
     return true;
   }
 
@@ -178,28 +183,33 @@ export class Proxy {
       // flushed set or chain) are found and repaired. Its read was made beforehand, beside change
       // syncs, unless a sync failed or the model was rebuilt since: then it reads now, as does any
       // sync after a failed one.
-      const prepared = read?.observed && changes && this.memory.valid ? read.observed : undefined;
+      const prepared = read?.observed && changes && this.memory.valid ? read : undefined;
       if (reason === 'periodic' && !prepared) this.memory.forget();
       const modelMs = Math.round(performance.now() - started) - nodeAddressesMs;
       const full = !(changes && this.memory.valid) || prepared !== undefined;
       // a full sync sees everything: a resync's read made before it would only be older
       if (full) this.resyncRead = undefined;
-      const current = prepared && await currentObserved(this.o.kernel, prepared, read!.touched, model, changes!);
-      const outcome = full
+      if (prepared?.found?.whole) this.o.log.info({ why: prepared.found.whole }, 'resync: planning everything against its read');
+      // What the check found different, and what changed since: a plan of those keys alone.
+      const repair = prepared?.found && !prepared.found.whole ? repairChanges(prepared.found, prepared.touched, changes!) : undefined;
+      for (const t of repair ? prepared!.found!.tables : []) this.memory.tables.delete(t);
+      const current = prepared && !repair ? await currentObserved(this.o.kernel, prepared.observed!, prepared.touched, model, changes!) : undefined;
+      const outcome = full && !repair
         ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory, current)
-        : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
+        : await syncChanges(this.o.kernel, model, repair ?? changes!, this.o.planOptions, this.o.log, this.memory);
       if (!full) this.resyncRead?.touched.add(outcome.planned ?? [], changes!);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
       // can queue: read the node's addresses again now, not in the next change sync.
-      if (full) await this.o.kernel.links.nodeAddresses();
+      if (full && !repair) await this.o.kernel.links.nodeAddresses();
       await this.publish(model, outcome.result);
       const seconds = (performance.now() - started) / 1000;
       const queuedMs = taken.received === undefined ? undefined : Math.max(0, Date.now() - taken.received);
       return this.conclude(reason, taken, outcome, {
         operations: operationCount(outcome.operations), failed: outcome.result.failed.length, skipped: outcome.result.skipped,
         ms: Math.round(seconds * 1000), queuedMs, gcMs: Math.round(this.gc.ms - gcBefore), virtualServers: model.virtualServerCount,
-        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: prepared ? read!.readMs : outcome.readMs, ...(full ? { memoryMB: memoryMB() } : {}),
-        ...(prepared ? { resyncReadMs: read!.ms } : {}),
+        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: prepared ? prepared.readMs : outcome.readMs, ...(full ? { memoryMB: memoryMB() } : {}),
+        ...(prepared ? { resyncReadMs: prepared.ms, resyncCheckMs: prepared.checkMs } : {}),
+        ...(repair ? { repaired: { virtualServers: repair.virtualServers.size, members: sumSizes(repair.members), bound: repair.bound.size, tables: prepared!.found!.tables.size } } : {}),
       }, seconds);
     } catch (e) {
       this.memory.forget();
@@ -286,9 +296,17 @@ interface ResyncRead {
   readonly touched: TouchedKeys;
   /** what the read saw; undefined until it is done, or when it failed */
   observed?: ObservedState;
+  /** what the read holds differently from the model; undefined until compared */
+  found?: Discrepancies;
   readonly readMs: Record<string, number>;
   ms: number;
+  checkMs: number;
 }
+
+/** How long the resync's comparison runs before it lets waiting syncs go. */
+const CHECK_SLICE_MS = 20;
+
+const sumSizes = (m: ReadonlyMap<string, ReadonlyMap<string, boolean>>) => { let n = 0; for (const v of m.values()) n += v.size; return n; };
 
 /**
  * Where the process's memory is, after a full sync (in MB): resident, V8's heap (and of it the

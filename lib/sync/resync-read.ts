@@ -10,6 +10,7 @@ import type { SetState } from '../kernel/ipset/types.js';
 import { vsKey, type VirtualServer } from '../kernel/ipvs/types.js';
 import type { Kernel } from './kernel.js';
 import { readVirtualServers } from './observe.js';
+import type { Discrepancies } from './resync-check.js';
 
 /** The keys syncs planned since a resync's read began. */
 export class TouchedKeys {
@@ -37,7 +38,8 @@ export class TouchedKeys {
 export async function currentObserved(kernel: Kernel, read: ObservedState, touched: TouchedKeys, model: DesiredAggregate, now: StateChanges): Promise<ObservedState> {
   const vss = new Map(touched.virtualServers);
   for (const [k, was] of now.virtualServers) {
-    const vs = model.virtualServer(k)?.vs ?? was?.vs;
+    // the kernel holds it as it was before these changes (a new one is looked for as wanted)
+    const vs = was?.vs ?? model.virtualServer(k)?.vs;
     if (vs) vss.set(k, vs);
   }
   const again = await readVirtualServers(kernel, [...vss.values()]);
@@ -66,4 +68,34 @@ export async function currentObserved(kernel: Kernel, read: ObservedState, touch
     else addresses.delete(a);
   }
   return { ...read, virtualServers, sets, link: { exists: read.link.exists, addresses: [...addresses] } };
+}
+
+/**
+ * The keys a resync's turn plans, as changes from what the kernel holds: those its check found
+ * different, except the ones a change sync touched since the read (that sync made them as the
+ * model wanted, so they are no longer known to differ), and those that changed since (`now`), as
+ * the last sync left them.
+ */
+export function repairChanges(found: Discrepancies, touched: TouchedKeys, now: StateChanges): StateChanges {
+  const virtualServers = new Map<string, { readonly vs: VirtualServer } | undefined>();
+  for (const [k, vs] of found.virtualServers) if (!touched.virtualServers.has(k)) virtualServers.set(k, vs && { vs });
+  for (const [k, was] of now.virtualServers) virtualServers.set(k, was);
+
+  const members = new Map<string, Map<string, boolean>>();
+  for (const [set, held] of found.members) {
+    const mine = new Map<string, boolean>();
+    const since = touched.members.get(set);
+    for (const [m, was] of held) if (!since?.has(m)) mine.set(m, was);
+    if (mine.size > 0) members.set(set, mine);
+  }
+  for (const [set, changed] of now.members) {
+    let mine = members.get(set);
+    if (!mine) members.set(set, (mine = new Map()));
+    for (const [m, was] of changed) mine.set(m, was);
+  }
+
+  const bound = new Map<string, boolean>();
+  for (const [a, was] of found.bound) if (!touched.bound.has(a)) bound.set(a, was);
+  for (const [a, was] of now.bound) bound.set(a, was);
+  return { virtualServers, members, bound };
 }
