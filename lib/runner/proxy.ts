@@ -207,7 +207,7 @@ export class Proxy {
       return this.conclude(reason, taken, outcome, {
         operations: operationCount(outcome.operations), failed: outcome.result.failed.length, skipped: outcome.result.skipped,
         ms: Math.round(seconds * 1000), queuedMs, gcMs: Math.round(this.gc.ms - gcBefore), virtualServers: model.virtualServerCount,
-        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: prepared ? prepared.readMs : outcome.readMs, ...(full ? { memoryMB: memoryMB() } : {}),
+        full, phasesMs: { nodeAddresses: nodeAddressesMs, model: modelMs, ...outcome.ms }, readMs: prepared ? prepared.readMs : outcome.readMs, ...(full ? { applyMs: outcome.result.msByKind, memoryMB: memoryMB() } : {}),
         ...(prepared ? { resyncReadMs: prepared.ms, resyncCheckMs: prepared.checkMs } : {}),
         ...(repair ? { repaired: { virtualServers: repair.virtualServers.size, members: sumSizes(repair.members), bound: repair.bound.size, tables: prepared!.found!.tables.size } } : {}),
       }, seconds);

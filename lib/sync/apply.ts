@@ -14,6 +14,8 @@ export interface ApplyResult {
   readonly skipped: number;
   /** operations by kind, for metrics */
   readonly byKind: ReadonlyMap<OperationKind, { ok: number; failed: number }>;
+  /** wall time spent on each kind of operation, in ms (where a cold sync's apply goes) */
+  readonly msByKind: Readonly<Record<string, number>>;
 }
 
 const ALREADY_DONE: Partial<Record<OperationKind, readonly string[]>> = {
@@ -63,6 +65,9 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
       return false;
     }
   };
+  const msByKind: Record<string, number> = {};
+  let since = performance.now();
+  const spent = (kind: string) => { const now = performance.now(); msByKind[kind] = Math.round((msByKind[kind] ?? 0) + now - since); since = now; };
   let i = 0;
   while (i < ops.length) {
     const op = ops[i]!;
@@ -79,18 +84,20 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
         if (chunk.length === BATCH) { await Promise.all(chunk.map(one)); chunk = []; }
       }
       if (chunk.length > 0) await Promise.all(chunk.map(one));
+      spent(batch);
       i = end;
       continue;
     }
     const ok = await one(op as SingleOperation); // not batched: not a list of real servers
+    spent(op.kind);
     i++;
     if (!ok && isCritical(op)) {
       const skipped = operationCount(ops.slice(i));
       log.warn({ skipped }, 'stopping this sync: later operations depend on the failed one');
-      return { applied, failed, skipped, byKind };
+      return { applied, failed, skipped, byKind, msByKind };
     }
   }
-  return { applied, failed, skipped: 0, byKind };
+  return { applied, failed, skipped: 0, byKind, msByKind };
 }
 
 /** The kind a run of batched operations is grouped by (a list of real servers adds real servers). */

@@ -276,7 +276,7 @@ async function withDefaultPeriods(n: number, api: FakeApiServer, ipvs: NetlinkIp
     say(`    restart with the default periods: first log line after ${firstLogMs} ms, the kernel checked and in sync after ${restartMs} ms (${String(first.operations)} operations; phases ${JSON.stringify(first.phasesMs)})`);
     const changes = await measureChanges('default periods', n, proxy, api, ipvs, 1500);
     const resyncs = proxy.logs.filter((l) => l.msg === 'synced' && l.reason === 'periodic');
-    say(`    default periods: ${resyncs.length} periodic resyncs ran during the changes, ${resyncs.map((l) => l.ms).join(', ')} ms`);
+    say(`    default periods: ${resyncs.length} periodic resyncs ran during the changes; their turns ${resyncs.map((l) => l.ms).join(', ')} ms, beside changes their reads ${resyncs.map((l) => l.resyncReadMs).join(', ')} ms and comparisons ${resyncs.map((l) => l.resyncCheckMs).join(', ')} ms`);
     return { firstLogMs, restartMs, changes, periodicResyncs: resyncs.length, periodicResyncMs: resyncs.map((l) => l.ms as number) };
   } finally {
     await proxy.stop();
@@ -349,7 +349,7 @@ async function inVm(): Promise<void> {
         let t: number;
         const memAfterCold = memory(proxy.pid);
         const mappingsAfterCold = mappings(proxy.pid);
-        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}, resident by mapping ${JSON.stringify(mappingsAfterCold)}`);
+        say(`    cold sync phases ${JSON.stringify(cold.phasesMs)}, its apply by kind of operation (ms) ${JSON.stringify(cold.applyMs)}; memory after it (MB) ${JSON.stringify(cold.memoryMB)}, resident by mapping ${JSON.stringify(mappingsAfterCold)}`);
         say(`    cold sync ${coldSyncMs} ms (${String(cold.operations)} operations; ${Math.round(coldWallMs)} ms from process start); ${programmed}/${virtualServers} virtual servers in the kernel`);
 
         // Changes are measured in steady state: after the cold sync, the proxy's collector and
@@ -387,7 +387,7 @@ async function inVm(): Promise<void> {
         const idle = await proxy.waitForLog((l) => l.msg === 'synced' && l.reason === 'periodic', 3_600_000, from);
         // the resync's read runs before its turn (beside change syncs): its time is the whole, from the signal
         const idleMs = Math.round(performance.now() - signalled);
-        say(`    idle full resync ${idleMs} ms from the signal, of which its turn ${idle.ms as number} ms and its read beforehand ${String(idle.resyncReadMs)} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)}; memory after it (MB) ${JSON.stringify(idle.memoryMB)})`);
+        say(`    idle full resync ${idleMs} ms from the signal, of which its turn ${idle.ms as number} ms, its read beforehand ${String(idle.resyncReadMs)} ms and its comparison with the model ${String(idle.resyncCheckMs)} ms (${String(idle.operations)} operations; phases ${JSON.stringify(idle.phasesMs)}; reads ${JSON.stringify(idle.readMs)}; memory after it (MB) ${JSON.stringify(idle.memoryMB)})`);
         const memAfterIdle = memory(proxy.pid);
         say(`    resident by mapping after the idle resync (MB) ${JSON.stringify(mappings(proxy.pid))}`);
         const rssMB = memAfterIdle.peakMB;
@@ -407,7 +407,7 @@ async function inVm(): Promise<void> {
           defaultsP50Ms: defaults.changes.p50, defaultsP99Ms: defaults.changes.p99, restartMs: defaults.restartMs, restartFirstLogMs: defaults.firstLogMs,
           detail: { scrape, load, defaults, memoryAfterCold: cold.memoryMB, mappingsAfterCold, ipMs: Math.round(ipMs), virtualServers, realServers, firstChangeMs, coldWallMs: Math.round(coldWallMs), ipsetMs: Math.round(ipsetMs),
             incrementalMaxMs: inc.max, incrementalPartsP99Ms: inc.partP99, incrementalCpuSlowestMs: inc.cpuSlow, incrementalCpuFasterHalfMs: inc.cpuFast, incrementalInMajorGc: inc.inMajorGc, incrementalMaxOutsideMajorGcMs: inc.maxOutsideMajorGc, incrementalSyncP50Ms: inc.syncP50, incrementalSyncP99Ms: inc.syncP99,
-            estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalCpuSlowestMs: incOff.cpuSlow, incrementalCpuFasterHalfMs: incOff.cpuFast, incrementalInMajorGc: incOff.inMajorGc, incrementalMaxOutsideMajorGcMs: incOff.maxOutsideMajorGc, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
+            estimationOff: { incrementalP50Ms: incOff.p50, incrementalMaxMs: incOff.max, incrementalPartsP99Ms: incOff.partP99, incrementalCpuSlowestMs: incOff.cpuSlow, incrementalCpuFasterHalfMs: incOff.cpuFast, incrementalInMajorGc: incOff.inMajorGc, incrementalMaxOutsideMajorGcMs: incOff.maxOutsideMajorGc, incrementalSyncP50Ms: incOff.syncP50, incrementalSyncP99Ms: incOff.syncP99 }, memAfterCold, memAfterChanges, memAfterIdle, coldPhasesMs: cold.phasesMs, coldApplyMs: cold.applyMs, idlePhasesMs: idle.phasesMs, idleReadMs: idle.readMs },
         });
       } finally {
         await proxy.stop();
