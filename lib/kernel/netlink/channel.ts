@@ -10,10 +10,8 @@
 //   kept parts at one page. Dumps of tens of thousands of objects that resume from the start
 //   for every part (IPVS's and others') then cost several times more parts, each a walk;
 // - requests answered by an ACK that are made in the same tick go out in one send, several
-//   messages to a datagram, and only the last asks for an ACK: the kernel handles them in turn and
-//   answers each failure at once, so the last one's ACK says every other one without an error
-//   succeeded. A sync's thousands of operations cost a system call or two per batch, not per
-//   operation (in the VM each read of an ACK cost about as much as the kernel's work);
+//   messages to a datagram (the kernel handles each in turn and acknowledges each): a sync's
+//   thousands of operations cost a system call per batch, not per operation;
 // - every request has a timeout, and kernel errors come back as KernelError with the errno name.
 import { createNetlink, formatMessage, parseError, MessageType, Flags, FlagsGet, type NetlinkSocket, type NetlinkMessage } from 'netlink';
 import { KernelError, errnoName } from '../errors.js';
@@ -44,7 +42,7 @@ export class NetlinkChannel {
   private readonly recvBufferSize: number;
   private inFlight = 0;
   /** requests waiting for the end of this tick to be sent together */
-  private outbox: Array<{ readonly seq: number; readonly type: number; readonly flags: number; readonly payload: readonly Buffer[] }> = [];
+  private outbox: Array<{ seq: number; pieces: Uint8Array[] }> = [];
   /** requests sent and not yet acknowledged, by sequence number */
   private readonly acks = new Map<number, Ack>();
   private dumping = 0;
@@ -62,11 +60,16 @@ export class NetlinkChannel {
   async request(type: number, payload: readonly Buffer[], desc: RequestDescription, flags = 0): Promise<void> {
     if (this.closed) throw new KernelError('ECLOSED', desc.operation, desc.object, 'netlink socket closed');
     await this.acquire(false);
-    const seq = this.requestSocket().generateSeq();
+    const socket = this.requestSocket();
+    const seq = socket.generateSeq();
+    const pieces = formatMessage({ type, flags: flags | Flags.REQUEST | Flags.ACK, seq, port: 0, data: [...payload] });
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    // messages of one datagram start at 4-byte boundaries
+    if (length % 4 !== 0) pieces.push(new Uint8Array(4 - (length % 4)));
     try {
       await new Promise<void>((resolve, reject) => {
         this.acks.set(seq, { resolve, reject, desc });
-        if (this.outbox.push({ seq, type, flags, payload }) === 1) queueMicrotask(() => this.flush());
+        if (this.outbox.push({ seq, pieces }) === 1) queueMicrotask(() => this.flush());
       });
     } finally {
       this.release(false);
@@ -104,42 +107,23 @@ export class NetlinkChannel {
       }
     };
     if (this.closed) { fail('ECLOSED', 'netlink socket closed'); return; }
-    const pieces: Uint8Array[] = [];
-    for (const [i, m] of batch.entries()) {
-      const acked = i === batch.length - 1;
-      const msg = formatMessage({ type: m.type, flags: m.flags | Flags.REQUEST | (acked ? Flags.ACK : 0), seq: m.seq, port: 0, data: [...m.payload] });
-      const length = msg.reduce((n, p) => n + p.length, 0);
-      // messages of one datagram start at 4-byte boundaries
-      if (length % 4 !== 0) msg.push(new Uint8Array(4 - (length % 4)));
-      pieces.push(...msg);
-    }
     const timer = setTimeout(() => fail('ETIMEDOUT', `no answer within ${this.timeoutMs} ms`), this.timeoutMs);
-    const last = this.acks.get(batch[batch.length - 1]!.seq)!;
-    last.timer = timer;
-    last.before = batch.slice(0, -1).map((m) => m.seq);
-    this.requestSocket().socket.send(pieces, {}, (error) => { if (error) fail('EIO', error.message); });
+    const last = batch[batch.length - 1]!.seq;
+    this.acks.get(last)!.timer = timer;
+    this.requestSocket().socket.send(batch.flatMap((m) => m.pieces), {}, (error) => { if (error) fail('EIO', error.message); });
   }
 
-  /**
-   * Errors and ACKs of the batched requests (the package hands over replies it has no request
-   * for): an error answers its own request; the ACK of a batch's last request answers the others
-   * that had no error, whose errors the kernel sent before it.
-   */
+  /** ACKs and errors of the batched requests (the package hands over replies it has no request for). */
   private onMessages(msgs: NetlinkMessage[]): void {
     for (const m of msgs) {
       const ack = m.type === MessageType.ERROR ? this.acks.get(m.seq) : undefined;
       if (!ack) continue;
       this.acks.delete(m.seq);
+      // the last of a batch holds the batch's timer: the kernel answers a datagram's messages in order
       if (ack.timer) clearTimeout(ack.timer);
       const { errno } = parseError(m.data, m.flags);
       if (errno === 0) ack.resolve();
       else ack.reject(new KernelError(errnoName(errno), ack.desc.operation, ack.desc.object));
-      for (const seq of ack.before ?? []) {
-        const other = this.acks.get(seq);
-        if (!other) continue;
-        this.acks.delete(seq);
-        other.resolve();
-      }
     }
   }
 
@@ -230,9 +214,8 @@ interface Ack {
   readonly resolve: () => void;
   readonly reject: (e: KernelError) => void;
   readonly desc: RequestDescription;
-  /** on a batch's last request (the one acknowledged): the batch's timer, and the others' sequence numbers */
+  /** the batch's timer, on its last request */
   timer?: NodeJS.Timeout;
-  before?: readonly number[];
 }
 
 /** The read size of the dump socket (the kernel caps the parts of a dump at 32 KB). */
