@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,12 +47,18 @@ export function kubeBinDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
+/**
+ * A port free now, below the kernel's ephemeral range (32768 and up by default): a port the
+ * kernel handed out for listen(0) is also handed to outgoing connections, and one took etcd's
+ * port between this check and etcd's bind in a CI run.
+ */
 export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const s = createServer();
+    const free = await new Promise<boolean>((r) => { s.once('error', () => r(false)); s.listen(port, '127.0.0.1', () => r(true)); });
+    if (free) { await new Promise((r) => s.close(r)); return port; }
+  }
 }
 
 function openssl(dir: string, ...args: string[]): void {
@@ -102,7 +108,18 @@ export class ControlPlane {
     this.agent = new Agent({ ca: this.read('ca.crt'), cert: this.read('admin.crt'), key: this.read('admin.key'), keepAlive: false });
   }
 
+  /** Start etcd, kube-apiserver and (unless told not to) kube-controller-manager; again on new ports if a port was taken meanwhile. */
   static async start(o: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlane.startOnce(o);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(o: ControlPlaneOptions): Promise<ControlPlane> {
     const bin = kubeBinDir();
     if (!existsSync('/usr/bin/etcd')) throw new Error('no etcd: apt-get install -y etcd-server (scripts/host-packages does)');
     const dir = mkdtempSync(join(tmpdir(), 'control-plane-'));
