@@ -117,8 +117,8 @@ export class DesiredAggregate {
   virtualServerKeys(): string[] { return [...this.claims.keys()]; }
 
   /** Each wanted set with its members now, copied for the same reason. */
-  wantedSets(): Array<{ readonly spec: SetSpec; readonly members: readonly string[] }> {
-    return [...this.specs.values()].map((spec) => ({ spec, members: [...this.members.get(spec.name)!.keys()] }));
+  wantedSets(): Array<{ readonly spec: SetSpec; readonly members: ReadonlySet<string> }> {
+    return [...this.specs.values()].map((spec) => ({ spec, members: new Set(this.members.get(spec.name)!.keys()) }));
   }
 
   /** The addresses wanted on kube-ipvs0 now. */

@@ -192,11 +192,14 @@ export class Proxy {
       if (prepared?.found?.whole) this.o.log.info({ why: prepared.found.whole }, 'resync: planning everything against its read');
       // What the check found different, and what changed since: a plan of those keys alone.
       const repair = prepared?.found && !prepared.found.whole ? repairChanges(prepared.found, prepared.touched, changes!) : undefined;
+      // tables found different are read again and rewritten, as after any forgotten write
       for (const t of repair ? prepared!.found!.tables : []) this.memory.tables.delete(t);
-      const current = prepared && !repair ? await currentObserved(this.o.kernel, prepared.observed!, prepared.touched, model, changes!) : undefined;
-      const outcome = full && !repair
-        ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory, current)
-        : await syncChanges(this.o.kernel, model, repair ?? changes!, this.o.planOptions, this.o.log, this.memory);
+      const outcome = repair
+        ? await syncChanges(this.o.kernel, model, repair, this.o.planOptions, this.o.log, this.memory)
+        : full
+          ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory,
+            prepared && await currentObserved(this.o.kernel, prepared.observed!, prepared.touched, model, changes!))
+          : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
       if (!full) this.resyncRead?.touched.add(outcome.planned ?? [], changes!);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
       // can queue: read the node's addresses again now, not in the next change sync.

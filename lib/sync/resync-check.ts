@@ -61,35 +61,34 @@ export async function findDiscrepancies(read: ObservedState, model: DesiredAggre
   for (const { spec, members } of model.wantedSets()) {
     const have = read.sets.get(spec.name);
     if (!have || !compatible(have, spec)) return { ...found, whole: `set ${spec.name} is missing or of another type` };
-    const differ = new Map<string, boolean>();
-    const want = new Set(members);
-    for (const m of members) { if (!have.members.has(m)) differ.set(m, false); if (slices.due()) await slices.next(); }
-    for (const m of have.members) { if (!want.has(m)) differ.set(m, true); if (slices.due()) await slices.next(); }
+    const differ = await differences(members, have.members, slices);
     if (differ.size > 0) found.members.set(spec.name, differ);
   }
-
-  const bound = new Set(read.link.addresses);
-  const wantBound = new Set(model.boundAddresses());
-  for (const a of wantBound) if (!bound.has(a)) found.bound.set(a, false);
-  for (const a of bound) if (!wantBound.has(a)) found.bound.set(a, true);
+  for (const [a, held] of await differences(new Set(model.boundAddresses()), new Set(read.link.addresses), slices)) found.bound.set(a, held);
 
   const have = new Map<string, ObservedVirtualServer>();
   for (const o of read.virtualServers) { have.set(vsKey(o.vs), o); if (slices.due()) await slices.next(); }
-  const wanted = model.virtualServerKeys();
-  const wantVs = new Set(wanted);
-  for (const key of wanted) {
+  for (const key of model.virtualServerKeys()) {
     if (slices.due()) await slices.next();
     // the model may have changed while paused: a key gone now is not wanted
     const d = model.virtualServer(key);
-    const cur = have.get(key);
     if (!d) continue;
+    const cur = have.get(key);
     if (!cur) found.virtualServers.set(key, undefined);
     else if (!sameVirtualServer(cur.vs, d.vs) || !realServersUnchanged(cur.realServers, d.realServers)) found.virtualServers.set(key, cur.vs);
   }
   const owner = ownership(read, excludeCidrs);
   for (const [key, o] of have) {
     if (slices.due()) await slices.next();
-    if (!wantVs.has(key) && !model.virtualServer(key) && owner.owns(o.vs)) found.virtualServers.set(key, o.vs);
+    if (!model.virtualServer(key) && owner.owns(o.vs)) found.virtualServers.set(key, o.vs);
   }
   return found;
+}
+
+/** The members on one side only, each with whether the kernel held it. */
+async function differences(wanted: ReadonlySet<string>, held: ReadonlySet<string>, slices: Slices): Promise<Map<string, boolean>> {
+  const out = new Map<string, boolean>();
+  for (const m of wanted) { if (!held.has(m)) out.set(m, false); if (slices.due()) await slices.next(); }
+  for (const m of held) { if (!wanted.has(m)) out.set(m, true); if (slices.due()) await slices.next(); }
+  return out;
 }
