@@ -1,10 +1,12 @@
 // A real Kubernetes control plane for tests: Debian's etcd, kube-apiserver and
 // kube-controller-manager v1.26.1 (KUBE_BIN_DIR, else ../shared/kube/), bound to 127.0.0.1 on free
-// ports, with certificates made here by openssl and an audit log of what the proxy's service
-// account does. Never skipped: a missing binary is an error that says where to get it.
+// ports (or to a given address, as scripts/cluster's real cluster does, with kube-scheduler, all
+// default controllers and client certificates for kubelets), with certificates made here by
+// openssl and an audit log of what the proxy's service account does. Never skipped: a missing
+// binary is an error that says where to get it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, Agent } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,35 +16,45 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BINARIES = ['kube-apiserver', 'kube-controller-manager'] as const;
+/** The programs of ../shared/kube/, all v1.26.1. */
+export type KubeBinary = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kubectl' | 'kube-proxy' | 'e2e-network.test';
 const WHERE = 'the official kubernetes-server-linux-amd64.tar.gz of a 1.26+ release (https://dl.k8s.io/release/v1.26.1/kubernetes-server-linux-amd64.tar.gz, kubernetes/server/bin/)';
 
-/** The folder holding kube-apiserver and kube-controller-manager, decompressed and checked if need be. */
-export function kubeBinDir(env: NodeJS.ProcessEnv = process.env): string {
+/** The path of a Kubernetes program: from KUBE_BIN_DIR, else decompressed from ../shared/kube/ into .cache/kube and checked against its SHA256. */
+export function kubeBinary(name: KubeBinary, env: NodeJS.ProcessEnv = process.env): string {
   if (env.KUBE_BIN_DIR) {
-    const missing = BINARIES.filter((b) => !existsSync(join(env.KUBE_BIN_DIR!, b)));
-    if (missing.length) throw new Error(`KUBE_BIN_DIR=${env.KUBE_BIN_DIR} has no ${missing.join(', ')}: put there the binaries of ${WHERE}`);
-    return env.KUBE_BIN_DIR;
+    const path = join(env.KUBE_BIN_DIR, name);
+    if (!existsSync(path)) throw new Error(`KUBE_BIN_DIR=${env.KUBE_BIN_DIR} has no ${name}: put there the binaries of ${WHERE}`);
+    return path;
   }
   const shared = resolve(REPO, '../shared/kube');
-  if (!BINARIES.every((b) => existsSync(join(shared, `${b}.xz`)))) {
-    throw new Error(`no Kubernetes control-plane binaries: set KUBE_BIN_DIR to a folder with ${BINARIES.join(' and ')} from ${WHERE} (looked there and in ${shared})`);
+  if (!existsSync(join(shared, `${name}.xz`))) {
+    throw new Error(`no ${name}: set KUBE_BIN_DIR to a folder with the binaries of ${WHERE} (looked there and in ${shared})`);
   }
   const sums = new Map(readFileSync(join(shared, 'SHA256SUMS'), 'utf8').split('\n').filter(Boolean).map((l) => { const [sum, file] = l.split(/\s+\*?/); return [file!, sum!]; }));
   const out = join(REPO, '.cache/kube');
   mkdirSync(out, { recursive: true });
-  for (const b of BINARIES) {
-    const target = join(out, b);
-    const want = sums.get(b);
-    if (existsSync(target) && (!want || sha256(target) === want)) continue;
-    const r = spawnSync('xz', ['-dc', join(shared, `${b}.xz`)], { maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new Error(`xz -dc ${shared}/${b}.xz: ${r.stderr.toString()}`);
-    writeFileSync(`${target}.tmp`, r.stdout);
-    if (want && sha256(`${target}.tmp`) !== want) throw new Error(`${b} does not match its SHA256 in ${shared}/SHA256SUMS`);
-    chmodSync(`${target}.tmp`, 0o755);
-    renameSync(`${target}.tmp`, target);
+  const target = join(out, name);
+  const want = sums.get(name);
+  // the sum written beside the file says it was checked: hashing 60 MB on every call costs a second
+  const stamp = `${target}.checked`;
+  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === `${want}`) return target;
+  if (!existsSync(target) || (want && sha256(target) !== want)) {
+    const tmp = `${target}.${process.pid}.tmp`;
+    const r = spawnSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'xz', join(shared, `${name}.xz`), tmp]);
+    if (r.status !== 0) throw new Error(`xz -dc ${shared}/${name}.xz: ${r.stderr.toString()}`);
+    if (want && sha256(tmp) !== want) throw new Error(`${name} does not match its SHA256 in ${shared}/SHA256SUMS`);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, target);
   }
-  return out;
+  writeFileSync(stamp, `${want}`);
+  return target;
+}
+
+/** The folder holding kube-apiserver and kube-controller-manager, decompressed and checked if need be. */
+export function kubeBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  kubeBinary('kube-controller-manager', env);
+  return dirname(kubeBinary('kube-apiserver', env));
 }
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -66,17 +78,19 @@ function openssl(dir: string, ...args: string[]): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
 }
 
+/** A key and a certificate signed by the CA in dir (name.key, name.crt). */
+function sign(dir: string, name: string, subj: string, ext: string): void {
+  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj);
+  writeFileSync(join(dir, `${name}.ext`), ext);
+  openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+}
+
 /** CA, serving certificate, admin client certificate (system:masters), service-account keys. */
 function makeCertificates(dir: string, sans: readonly string[]): void {
   openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
-  const sign = (name: string, subj: string, ext: string) => {
-    openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-  };
   const dns = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
-  sign('apiserver', '/CN=kube-apiserver', `subjectAltName=${[...['127.0.0.1', '10.96.0.1', ...sans].map((a) => `IP:${a}`), ...dns.map((d) => `DNS:${d}`)].join(',')}\nextendedKeyUsage=serverAuth\n`);
-  sign('admin', '/O=system:masters/CN=test-admin', 'extendedKeyUsage=clientAuth\n');
+  sign(dir, 'apiserver', '/CN=kube-apiserver', `subjectAltName=${[...['127.0.0.1', '10.96.0.1', ...sans].map((a) => `IP:${a}`), ...dns.map((d) => `DNS:${d}`)].join(',')}\nextendedKeyUsage=serverAuth\n`);
+  sign(dir, 'admin', '/O=system:masters/CN=test-admin', 'extendedKeyUsage=clientAuth\n');
   openssl(dir, 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key');
   openssl(dir, 'pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
@@ -84,8 +98,24 @@ function makeCertificates(dir: string, sans: readonly string[]): void {
 export interface ControlPlaneOptions {
   /** more IP addresses for the serving certificate (e.g. 10.0.2.2, as the VM reaches the host) */
   readonly sans?: readonly string[];
-  /** start kube-controller-manager (EndpointSlice, ServiceAccount controllers); default true */
-  readonly controllers?: boolean;
+  /**
+   * The address the API server binds and advertises, and the port (default: 127.0.0.1 and a free
+   * port). With an address other than loopback the kubernetes Service gets it as its endpoint.
+   */
+  readonly address?: string;
+  readonly port?: number;
+  /**
+   * kube-controller-manager: true (the default) runs only the controllers a proxy's inputs need
+   * (EndpointSlice, ServiceAccount); 'all' its default controllers, node CIDRs from clusterCidr
+   * included, as a real cluster runs them; false none.
+   */
+  readonly controllers?: boolean | 'all';
+  /** the cluster's pod CIDR, from which nodes get theirs (with controllers 'all') */
+  readonly clusterCidr?: string;
+  /** start kube-scheduler */
+  readonly scheduler?: boolean;
+  /** an API server that reaches kubelets: its client certificate for them, their InternalIP first */
+  readonly kubelets?: boolean;
   readonly apiserverArgs?: readonly string[];
   /** audit (at Metadata level) the requests of these users */
   readonly auditUsers?: readonly string[];
@@ -120,13 +150,15 @@ export class ControlPlane {
   }
 
   private static async startOnce(o: ControlPlaneOptions): Promise<ControlPlane> {
-    const bin = kubeBinDir();
     if (!existsSync('/usr/bin/etcd')) throw new Error('no etcd: apt-get install -y etcd-server (scripts/host-packages does)');
+    const address = o.address ?? '127.0.0.1';
     const dir = mkdtempSync(join(tmpdir(), 'control-plane-'));
-    makeCertificates(dir, o.sans ?? []);
-    const [etcdPort, peerPort, port] = [await freePort(), await freePort(), await freePort()];
-    const cp = new ControlPlane(dir, port, etcdPort);
-    writeFileSync(join(dir, 'admin.kubeconfig'), cp.kubeconfig({ clientCertificate: join(dir, 'admin.crt'), clientKey: join(dir, 'admin.key') }));
+    makeCertificates(dir, [...(address === '127.0.0.1' ? [] : [address]), ...(o.sans ?? [])]);
+    if (o.kubelets) sign(dir, 'kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'extendedKeyUsage=clientAuth\n');
+    const [etcdPort, peerPort, port] = [await freePort(), await freePort(), o.port ?? await freePort()];
+    const cp = new ControlPlane(dir, port, etcdPort, address);
+    const admin = join(dir, 'admin.kubeconfig');
+    writeFileSync(admin, cp.kubeconfig({ clientCertificate: join(dir, 'admin.crt'), clientKey: join(dir, 'admin.key') }));
     const etcd = `http://127.0.0.1:${etcdPort}`;
     cp.procs.push({ name: 'etcd', cmd: '/usr/bin/etcd', args: ['--name', 't', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', etcd, '--advertise-client-urls', etcd,
       '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-cluster', `t=http://127.0.0.1:${peerPort}`] });
@@ -135,24 +167,39 @@ export class ControlPlane {
           rules: [{ level: 'Metadata', users: o.auditUsers }, { level: 'None' }] })),
         [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking'])
       : [];
-    cp.procs.push({ name: 'kube-apiserver', cmd: join(bin, 'kube-apiserver'), args: [`--etcd-servers=${etcd}`, '--bind-address=127.0.0.1', `--secure-port=${port}`,
-      '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none', '--service-cluster-ip-range=10.96.0.0/16',
+    // a loopback address cannot be the kubernetes Service's endpoint (validation refuses it)
+    const reconciler = address.startsWith('127.') ? ['--endpoint-reconciler-type=none'] : [];
+    const kubelets = o.kubelets
+      ? [`--kubelet-client-certificate=${join(dir, 'kubelet-client.crt')}`, `--kubelet-client-key=${join(dir, 'kubelet-client.key')}`,
+          '--kubelet-preferred-address-types=InternalIP,Hostname', '--enable-admission-plugins=NodeRestriction']
+      : [];
+    cp.procs.push({ name: 'kube-apiserver', cmd: kubeBinary('kube-apiserver'), args: [`--etcd-servers=${etcd}`, `--bind-address=${address}`, `--secure-port=${port}`,
+      `--advertise-address=${address}`, ...reconciler, '--service-cluster-ip-range=10.96.0.0/16',
       `--tls-cert-file=${join(dir, 'apiserver.crt')}`, `--tls-private-key-file=${join(dir, 'apiserver.key')}`, `--client-ca-file=${join(dir, 'ca.crt')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(dir, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`, '--authorization-mode=Node,RBAC', '--allow-privileged=true', `--cert-dir=${join(dir, 'certs')}`, '--profiling=false',
-      ...audit, ...(o.apiserverArgs ?? [])] });
-    if (o.controllers ?? true) {
-      cp.procs.push({ name: 'kube-controller-manager', cmd: join(bin, 'kube-controller-manager'), args: [`--kubeconfig=${join(dir, 'admin.kubeconfig')}`, '--leader-elect=false',
-        '--bind-address=127.0.0.1', '--secure-port=0', '--kube-api-qps=200', '--kube-api-burst=400', '--controllers=endpointslice,endpointslicemirroring,serviceaccount,serviceaccount-token',
+      ...kubelets, ...audit, ...(o.apiserverArgs ?? [])] });
+    const controllers = o.controllers ?? true;
+    if (controllers) {
+      const which = controllers === 'all'
+        ? ['--controllers=*', '--allocate-node-cidrs=true', `--cluster-cidr=${o.clusterCidr ?? '10.244.0.0/16'}`, '--node-cidr-mask-size=24',
+            '--service-cluster-ip-range=10.96.0.0/16', '--use-service-account-credentials=true', `--cluster-signing-cert-file=${join(dir, 'ca.crt')}`,
+            `--cluster-signing-key-file=${join(dir, 'ca.key')}`]
+        : ['--controllers=endpointslice,endpointslicemirroring,serviceaccount,serviceaccount-token'];
+      cp.procs.push({ name: 'kube-controller-manager', cmd: kubeBinary('kube-controller-manager'), args: [`--kubeconfig=${admin}`, '--leader-elect=false',
+        '--bind-address=127.0.0.1', '--secure-port=0', '--kube-api-qps=200', '--kube-api-burst=400', ...which,
         `--service-account-private-key-file=${join(dir, 'sa.key')}`, `--root-ca-file=${join(dir, 'ca.crt')}`] });
+    }
+    if (o.scheduler) {
+      cp.procs.push({ name: 'kube-scheduler', cmd: kubeBinary('kube-scheduler'), args: [`--kubeconfig=${admin}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0'] });
     }
     try {
       cp.launch(cp.procs[0]!);
       await cp.until(async () => (await cp.etcdRequest('/health')).status === 200, 30_000, 'etcd health');
       cp.launch(cp.procs[1]!);
       await cp.ready();
-      if (cp.procs[2]) {
-        cp.launch(cp.procs[2]);
+      for (const p of cp.procs.slice(2)) cp.launch(p);
+      if (controllers) {
         // the ServiceAccount controller makes each namespace's default account; pods need it
         await cp.until(async () => (await cp.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, 'the default ServiceAccount');
       }
@@ -161,6 +208,19 @@ export class ControlPlane {
       throw e;
     }
     return cp;
+  }
+
+  /** A kubeconfig for a node's kubelet (system:node:NAME in system:nodes, as the Node authorizer wants), at server. */
+  nodeKubeconfig(node: string, server = this.url): string {
+    const name = `node-${node}`;
+    if (!existsSync(join(this.dir, `${name}.crt`))) sign(this.dir, name, `/O=system:nodes/CN=system:node:${node}`, 'extendedKeyUsage=clientAuth\n');
+    return this.kubeconfig({ clientCertificateData: this.read(`${name}.crt`), clientKeyData: this.read(`${name}.key`), caData: this.read('ca.crt') }, server);
+  }
+
+  /** Copy the control plane's logs (etcd, kube-apiserver, ...) into dir. */
+  saveLogs(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(this.dir)) if (f.endsWith('.log')) copyFileSync(join(this.dir, f), join(dir, f));
   }
 
   /** What another process needs to use this control plane (scripts/with-control-plane). */
@@ -179,15 +239,19 @@ export class ControlPlane {
     return new ControlPlane(info.dir, info.port, info.etcdPort, host);
   }
 
-  /** A kubeconfig for this server (as the proxy would get one), with the given credentials. */
-  kubeconfig(user: { clientCertificate?: string; clientKey?: string; tokenFile?: string; token?: string }, server = this.url): string {
+  /** A kubeconfig for this server (as the proxy would get one), with the given credentials; files by path, or their contents inline. */
+  kubeconfig(user: { clientCertificate?: string; clientKey?: string; tokenFile?: string; token?: string; clientCertificateData?: string; clientKeyData?: string; caData?: string }, server = this.url): string {
     const u: Record<string, string> = {};
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
     if (user.clientCertificate) u['client-certificate'] = user.clientCertificate;
     if (user.clientKey) u['client-key'] = user.clientKey;
+    if (user.clientCertificateData) u['client-certificate-data'] = b64(user.clientCertificateData);
+    if (user.clientKeyData) u['client-key-data'] = b64(user.clientKeyData);
     if (user.tokenFile) u.tokenFile = user.tokenFile;
     if (user.token) u.token = user.token;
+    const ca = user.caData ? { 'certificate-authority-data': b64(user.caData) } : { 'certificate-authority': join(this.dir, 'ca.crt') };
     return JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-      clusters: [{ name: 'k', cluster: { server, 'certificate-authority': join(this.dir, 'ca.crt') } }],
+      clusters: [{ name: 'k', cluster: { server, ...ca } }],
       users: [{ name: 'u', user: u }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] });
   }
 

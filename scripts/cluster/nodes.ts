@@ -1,0 +1,116 @@
+// The cluster's nodes, seen from the host: what each kubelet is given (credentials as
+// system:node:NAME, its configuration), its boot in the VM (scripts/cluster/vm-node), and what a
+// CNI daemon would do once the node has its pod CIDR from the controller manager: the bridge
+// plugin's configuration and the routes between the nodes' pod CIDRs.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ControlPlane } from '../../spec/helpers/control-plane.js';
+import { exec } from '../../spec/helpers/exec.js';
+import type { ClusterVm } from './vm.js';
+
+/** The host's end of the tap link: the control plane, the DNS stand-in, the e2e tests. */
+export const HOST_ADDRESS = '10.10.0.1';
+export const CLUSTER_CIDR = '10.244.0.0/16';
+export const DNS_SERVICE_IP = '10.96.0.10';
+
+export interface NodeInfo { readonly name: string; readonly ip: string; podCidr?: string }
+
+const disk = (name: string) => `/run/cluster/nodes/${name}/disk`;
+
+/** The kubelet's configuration, as a real node's (webhook authentication and authorization, x509 for the API server). */
+export function kubeletConfig(name: string): string {
+  return JSON.stringify({
+    apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration',
+    // each node's pods under its own cgroup, beside its containerd and kubelet (/NAME/system)
+    cgroupDriver: 'cgroupfs', cgroupRoot: `/${name}`,
+    failSwapOn: false,
+    resolvConf: '/run/resolv.conf', clusterDomain: 'cluster.local', clusterDNS: [DNS_SERVICE_IP],
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: '/var/lib/kubelet/pki/ca.crt' } },
+    authorization: { mode: 'Webhook' },
+    serializeImagePulls: false,
+    // the disk is a tmpfs the kernel reports as nearly empty or full at will; nothing can be pulled
+    // again (no registry), so no image is ever collected
+    evictionHard: { 'memory.available': '50Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+    imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 99,
+    rotateCertificates: false,
+  });
+}
+
+/** The bridge plugin for the node's pod CIDR, as the reference node ran it. */
+export function cniConfig(podCidr: string): string {
+  return JSON.stringify({ cniVersion: '0.4.0', name: 'pods', plugins: [
+    { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
+      ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] } },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ] });
+}
+
+export async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${Math.round(ms / 1000)} s`);
+    await sleep(500);
+  }
+}
+
+interface NodeObject { spec?: { podCIDR?: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } }
+
+export class Nodes {
+  readonly all = new Map<string, NodeInfo>();
+
+  constructor(private readonly vm: ClusterVm, private readonly cp: ControlPlane, private readonly logDir: string) {}
+
+  /** Boot a node (or boot it again after powerOff) and wait until it is Ready with its routes. */
+  async boot(name: string, ip: string): Promise<void> {
+    const d = disk(name);
+    await this.vm.put(`${d}/var-lib-kubelet/kubeconfig`, this.cp.nodeKubeconfig(name));
+    await this.vm.put(`${d}/var-lib-kubelet/pki/ca.crt`, this.cp.read('ca.crt'));
+    await this.vm.put(`${d}/var-lib-kubelet/config.yaml`, kubeletConfig(name));
+    await this.vm.node('up', name, ip, HOST_ADDRESS);
+    const node: NodeInfo = this.all.get(name) ?? { name, ip };
+    this.all.set(name, node);
+    const log = `${this.logDir}/vm-share/logs/${name}`;
+    try {
+      node.podCidr = await until(`node ${name} registered with a pod CIDR (its kubelet's log: ${log}/kubelet.log)`, 180_000, async () =>
+        (await this.get(name))?.spec?.podCIDR);
+      await this.vm.put(`${d}/etc-cni/net.d/10-pods.conflist`, cniConfig(node.podCidr));
+      await this.routes();
+      await until(`node ${name} Ready (its kubelet's log: ${log}/kubelet.log)`, 180_000, async () =>
+        (await this.get(name))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    } catch (e) {
+      const boot = await this.vm.run(['tail', '-n', '5', `/run/vm-run/logs/${name}/boot.log`]).catch(() => undefined);
+      throw new Error(`${(e as Error).message}${boot?.stdout ? `; its boot log ends:\n${boot.stdout}` : ''}`);
+    }
+  }
+
+  /** Every process of the node killed at once and its network namespace gone, as a power cut; its disk stays. */
+  async powerOff(name: string): Promise<void> {
+    await this.vm.node('down', name);
+  }
+
+  /** A command in the node's namespaces (as on the node's own shell). */
+  exec(name: string, argv: readonly string[], input?: string) {
+    return this.vm.run(['bash', 'scripts/cluster/vm-node', 'exec', name, ...argv], { input });
+  }
+
+  /** The nodes' /var/log (pods' logs) as tars beside their kubelet's and containerd's logs. */
+  async saveLogs(): Promise<void> {
+    for (const n of this.all.keys()) await this.vm.node('logs', n, `/run/vm-run/logs/${n}/var-log.tar.gz`).catch(() => undefined);
+  }
+
+  /** Each node routes the others' pod CIDRs to them; so does the host's end (the API server reaches pods). */
+  private async routes(): Promise<void> {
+    const ready = [...this.all.values()].filter((n) => n.podCidr);
+    for (const to of ready) {
+      for (const from of ready) if (from !== to) await this.vm.node('route', from.name, to.podCidr!, to.ip).catch(() => undefined);
+      const r = await exec('ip', ['route', 'replace', to.podCidr!, 'via', to.ip]);
+      if (r.code !== 0) throw new Error(`ip route replace ${to.podCidr} via ${to.ip}: ${r.stderr}`);
+    }
+  }
+
+  private async get(name: string): Promise<NodeObject | undefined> {
+    const r = await this.cp.request<NodeObject>('GET', `/api/v1/nodes/${name}`);
+    return r.status === 200 ? r.body : undefined;
+  }
+}
