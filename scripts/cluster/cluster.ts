@@ -31,6 +31,9 @@ export interface ClusterOptions {
   readonly archives: readonly string[];
   readonly vmMemoryMiB?: number;
   readonly log?: (line: string) => void;
+  /** for tests of this harness: how long a node may take (default 180 s), and another API server address for the kubelets */
+  readonly nodeTimeoutMs?: number;
+  readonly kubeletServer?: string;
 }
 
 /** The archives scripts/cluster/images listed in the file CLUSTER_IMAGES names. */
@@ -73,7 +76,7 @@ export class KubeCluster {
       writeFileSync(join(o.dir, 'admin.kubeconfig'), readFileSync(join(cp.dir, 'admin.kubeconfig')));
       vm = await step('VM boot', join(o.dir, 'vm.log'), () =>
         ClusterVm.start({ dir: o.dir, memoryMiB: o.vmMemoryMiB ?? 6144, cpus: 2, kubelet: kubeBinary('kubelet') }));
-      cluster = new KubeCluster(cp, vm, new Nodes(vm, cp, o.dir), o.dir, o.proxy, log);
+      cluster = new KubeCluster(cp, vm, new Nodes(vm, cp, o.dir, { timeoutMs: o.nodeTimeoutMs ?? 180_000, server: o.kubeletServer }), o.dir, o.proxy, log);
       const c = cluster;
       c.dns = await step('DNS stand-in and the kube-dns Service', join(o.dir, 'control-plane'), async () => {
         const dns = await DnsStandIn.start(cp, HOST_ADDRESS);

@@ -40,7 +40,9 @@ const interrupted = () => { failure = 'interrupted'; };
 process.once('SIGINT', interrupted);
 process.once('SIGTERM', interrupted);
 try {
-  cluster = await KubeCluster.up({ proxy, nodes, dir, archives: imageArchives(), log: say });
+  // CLUSTER_NODE_TIMEOUT_S and CLUSTER_KUBELET_SERVER exist for the tests of this harness (spec/kube/failures)
+  const nodeTimeout = Number(process.env.CLUSTER_NODE_TIMEOUT_S ?? 180) * 1000;
+  cluster = await KubeCluster.up({ proxy, nodes, dir, archives: imageArchives(), log: say, nodeTimeoutMs: nodeTimeout, kubeletServer: process.env.CLUSTER_KUBELET_SERVER });
   say(`conformance: node components:\n${(await cluster.versions()).replace(/^/gm, '  ')}`);
   results = await runE2e({ kubeconfig: cluster.kubeconfig, reportDir: dir, focus: focusFor(values.focus), timeout: values.timeout!, onSpec: (l) => say(`  ${l}`) });
 } catch (e) {

@@ -54,30 +54,46 @@ export async function until<T>(what: string, ms: number, f: () => Promise<T | un
   }
 }
 
-interface NodeObject { spec?: { podCIDR?: string }; status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } }
+interface NodeObject { spec?: { podCIDR?: string }; status?: { conditions?: Array<{ type: string; status: string; lastHeartbeatTime?: string }> } }
+
+export interface NodeOptions {
+  /** how long a node may take to register, and again to be Ready */
+  readonly timeoutMs: number;
+  /** the API server's address in the kubelets' kubeconfig (another one tests a kubelet that cannot reach it) */
+  readonly server?: string;
+}
 
 export class Nodes {
   readonly all = new Map<string, NodeInfo>();
 
-  constructor(private readonly vm: ClusterVm, private readonly cp: ControlPlane, private readonly logDir: string) {}
+  constructor(private readonly vm: ClusterVm, private readonly cp: ControlPlane, private readonly logDir: string, private readonly o: NodeOptions = { timeoutMs: 180_000 }) {}
 
-  /** Boot a node (or boot it again after powerOff) and wait until it is Ready with its routes. */
-  async boot(name: string, ip: string): Promise<void> {
+  /**
+   * Boot a node (or boot it again after powerOff) and wait until it is Ready with its routes;
+   * afterUp runs once its namespaces exist, before its kubelet has done anything.
+   */
+  async boot(name: string, ip: string, afterUp?: () => Promise<void>): Promise<void> {
     const d = disk(name);
-    await this.vm.put(`${d}/var-lib-kubelet/kubeconfig`, this.cp.nodeKubeconfig(name));
+    const heartbeat = (n?: NodeObject) => n?.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime;
+    const before = heartbeat(await this.get(name));
+    await this.vm.put(`${d}/var-lib-kubelet/kubeconfig`, this.cp.nodeKubeconfig(name, this.o.server));
     await this.vm.put(`${d}/var-lib-kubelet/pki/ca.crt`, this.cp.read('ca.crt'));
     await this.vm.put(`${d}/var-lib-kubelet/config.yaml`, kubeletConfig(name));
     await this.vm.node('up', name, ip, HOST_ADDRESS);
+    await afterUp?.();
     const node: NodeInfo = this.all.get(name) ?? { name, ip };
     this.all.set(name, node);
     const log = `${this.logDir}/vm-share/logs/${name}`;
     try {
-      node.podCidr = await until(`node ${name} registered with a pod CIDR (its kubelet's log: ${log}/kubelet.log)`, 180_000, async () =>
+      node.podCidr = await until(`node ${name} registered with a pod CIDR (its kubelet's log: ${log}/kubelet.log)`, this.o.timeoutMs, async () =>
         (await this.get(name))?.spec?.podCIDR);
       await this.vm.put(`${d}/etc-cni/net.d/10-pods.conflist`, cniConfig(node.podCidr));
       await this.routes();
-      await until(`node ${name} Ready (its kubelet's log: ${log}/kubelet.log)`, 180_000, async () =>
-        (await this.get(name))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      // Ready, as reported by this boot's kubelet (a rebooted node's last status says Ready too)
+      await until(`node ${name} Ready (its kubelet's log: ${log}/kubelet.log)`, this.o.timeoutMs, async () => {
+        const n = await this.get(name);
+        return heartbeat(n) !== before && n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      });
     } catch (e) {
       const boot = await this.vm.run(['tail', '-n', '5', `/run/vm-run/logs/${name}/boot.log`]).catch(() => undefined);
       throw new Error(`${(e as Error).message}${boot?.stdout ? `; its boot log ends:\n${boot.stdout}` : ''}`);

@@ -286,6 +286,30 @@ export class ControlPlane {
     return r.body;
   }
 
+  /** The events of a watch (path without ?watch), as the cluster's admin, until stop() or the server ends it. */
+  watch<T = any>(path: string, onEvent: (type: string, object: T) => void): { stop: () => void; done: Promise<void> } {
+    let req: ReturnType<typeof httpsRequest> | undefined;
+    const done = new Promise<void>((res, rej) => {
+      req = httpsRequest(`${this.url}${path}${path.includes('?') ? '&' : '?'}watch=1`, { agent: this.agent, headers: { accept: 'application/json' } }, (r) => {
+        if (r.statusCode !== 200) { rej(new Error(`watch ${path}: HTTP ${r.statusCode}`)); r.resume(); return; }
+        let buf = '';
+        r.setEncoding('utf8').on('data', (d: string) => {
+          buf += d;
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (line.trim()) { const e = JSON.parse(line) as { type: string; object: T }; onEvent(e.type, e.object); }
+          }
+        });
+        r.on('end', () => res());
+        r.on('error', () => res());
+      });
+      req.on('error', (e) => (req?.destroyed ? res() : rej(e)));
+      req.end();
+    });
+    return { stop: () => req?.destroy(), done };
+  }
+
   /** A token of a ServiceAccount (TokenRequest), as the kubelet mounts into its pods. */
   async token(namespace: string, name: string, seconds = 3600): Promise<string> {
     const r = await this.must<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
