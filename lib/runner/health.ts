@@ -48,10 +48,15 @@ export function healthHandler(state: HealthState) {
   };
 }
 
-/** /metrics, and /status (read-only JSON for `ipvs-proxy status` and `explain`; ?service=NS/NAME, ?address=IP narrow it). */
+/**
+ * /metrics, /proxyMode (as kube-proxy's metrics server: tools and upstream's e2e tests read a node's
+ * proxy mode there), and /status (read-only JSON for `ipvs-proxy status` and `explain`;
+ * ?service=NS/NAME, ?address=IP narrow it).
+ */
 export function metricsHandler(metrics: ProxyMetrics, status?: (filter: StatusFilter) => Promise<StatusReport>) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/proxyMode') { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('ipvs'); return; }
     if (url.pathname === '/status' && status && req.method === 'GET') {
       const filter = { ...(url.searchParams.has('service') ? { service: url.searchParams.get('service')! } : {}), ...(url.searchParams.has('address') ? { address: url.searchParams.get('address')! } : {}) };
       status(filter).then(

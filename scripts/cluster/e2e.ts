@@ -39,7 +39,8 @@ export function readReport(file: string, focus: RegExp): SpecResult[] {
 /**
  * The finished specs in ginkgo's verbose output, as lines "passed  NAME (12.3 s)". After each spec
  * ginkgo prints "• [12.3 seconds]" ("• [SLOW TEST] [...]", "• [FAILED] [...]", "S [SKIPPED] [...]"),
- * then its container and leaf texts, each followed by its file:line, then a blank line.
+ * then its container and leaf texts, each followed by its file:line, then a blank line; the text
+ * where it was skipped or failed is marked ("[It] should ...").
  */
 export class SpecLines {
   private pending?: { state: SpecState; seconds: string; texts: string[] };
@@ -61,7 +62,8 @@ export class SpecLines {
       if (name.startsWith('[sig-network] Services')) this.emit(`${this.pending.state.padEnd(7)} ${name} (${this.pending.seconds} s)`);
       this.pending = undefined;
     } else if (!t.startsWith('/')) {
-      this.pending.texts.push(t);
+      // the node where a spec was skipped or failed is marked: "[It] should ...", "[BeforeEach] [sig-network] Services"
+      this.pending.texts.push(t.replace(/^\[(?:It|BeforeEach|JustBeforeEach|AfterEach|JustAfterEach)\] /, ''));
     }
   }
 }

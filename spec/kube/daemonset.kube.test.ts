@@ -44,7 +44,7 @@ async function ready(...names: string[]): Promise<void> {
 
 /** The ipvs-proxy pod on a node. */
 async function proxyPod(node: string): Promise<PodObject> {
-  const list = await cluster.cp.must<{ items: PodObject[] }>('GET', `/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dipvs-proxy&fieldSelector=spec.nodeName%3D${node}`);
+  const list = await cluster.cp.must<{ items: PodObject[] }>('GET', `/api/v1/namespaces/kube-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dipvs-proxy&fieldSelector=spec.nodeName%3D${node}`);
   const live = list.items.filter((p) => !p.metadata.deletionTimestamp);
   assert.equal(live.length, 1, `one ipvs-proxy pod on ${node}: ${list.items.map((p) => p.metadata.name).join(', ')}`);
   return live[0]!;

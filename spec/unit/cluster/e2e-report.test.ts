@@ -28,12 +28,12 @@ const OUTPUT = `STEP: Destroying namespace "services-480" for this suite. 12/07/
 S [SKIPPED] [0.412 seconds]
 [sig-network] Services
 /work/peer-src/test/e2e/network/common/framework.go:23
-  should work after restarting apiserver [Disruptive]
+  [It] should work after restarting apiserver [Disruptive]
   /work/peer-src/test/e2e/network/service.go:1181
 
 ------------------------------
 • [FAILED] [152.004 seconds]
-[sig-network] Services
+[BeforeEach] [sig-network] Services
 /work/peer-src/test/e2e/network/common/framework.go:23
   should allow pods to hairpin back to themselves through services
   /work/peer-src/test/e2e/network/service.go:1011

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncLoop, type SyncReason } from '../../../lib/runner/sync-loop.js';
 import { Proxy } from '../../../lib/runner/proxy.js';
 import { ProxyMetrics, serviceTrafficText } from '../../../lib/runner/metrics.js';
-import { HealthState, healthHandler } from '../../../lib/runner/health.js';
+import { HealthState, healthHandler, metricsHandler } from '../../../lib/runner/health.js';
 import { MemorySource } from '../../helpers/memory-source.js';
 import { KernelError } from '../../../lib/kernel/errors.js';
 import { CONFIG, slice, svc } from '../../helpers/objects.js';
@@ -189,6 +189,19 @@ test('health: /healthz answers 503 with nodeEligible false while the Node is mar
     assert.equal('nodeEligible' in r.body, false, '/livez reports the proxy only');
     eligible = true;
     assert.equal((await get('/healthz')).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
+test("metrics address: /proxyMode answers ipvs as kube-proxy's does (upstream's e2e tests and tools read the node's proxy mode there); other paths 404", async () => {
+  const server = createServer(metricsHandler(new ProxyMetrics()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = (path: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  try {
+    const r = await fetch(url('/proxyMode'));
+    assert.deepEqual([r.status, r.headers.get('content-type'), await r.text()], [200, 'text/plain; charset=utf-8', 'ipvs']);
+    assert.equal((await fetch(url('/proxymode'))).status, 404);
   } finally {
     server.close();
   }
