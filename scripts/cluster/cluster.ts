@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { ControlPlane, kubeBinary } from '../../spec/helpers/control-plane.js';
 import { exec, type ExecResult } from '../../spec/helpers/exec.js';
 import { DnsStandIn } from './dns.js';
-import { CLUSTER_CIDR, DNS_SERVICE_IP, HOST_ADDRESS, Nodes, until } from './nodes.js';
+import { CLUSTER_CIDR, DNS_SERVICE_IP, HOST_ADDRESS, LoggedError, Nodes, until } from './nodes.js';
 import { daemonSetRolledOut, deployProxy, type ProxyName } from './proxies.js';
 import { ClusterVm } from './vm.js';
 
@@ -64,7 +64,8 @@ export class KubeCluster {
         log(`cluster: ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         return v;
       } catch (e) {
-        throw new Error(`${what} failed: ${(e as Error).message.split('\n')[0]} (log: ${logFile})`, { cause: e });
+        const log = e instanceof LoggedError ? e.log : logFile;
+        throw new Error(`${what} failed: ${(e as Error).message.split('\n')[0]} (log: ${log})`, { cause: e });
       }
     };
     const archives = o.archives.filter((a) => o.proxy === 'none' || !/\/(ipvs-proxy|kube-proxy)-[^/]*\.tar$/.test(a) || a.includes(`/${o.proxy}-`));
@@ -83,7 +84,7 @@ export class KubeCluster {
         await c.kubeDnsService();
         return dns;
       });
-      await step(`images imported (${archives.map((a) => a.split('/').at(-1)).join(', ')})`, join(o.dir, 'vm.log'), () => vm!.node('seed', ...archives));
+      await step(`images imported (${archives.map((a) => a.split('/').at(-1)).join(', ')})`, join(o.dir, 'vm-share/logs/seed.log'), () => vm!.node('seed', ...archives));
       await step(`${o.nodes} nodes Ready`, join(o.dir, 'vm-share/logs'), () => Promise.all(Array.from({ length: o.nodes }, (_, i) => c.nodes.boot(nodeName(i), nodeIp(i)))));
       if (o.proxy !== 'none') {
         c.daemonSet = await step(`${o.proxy} deployed and ready on every node`, join(o.dir, 'vm-share/logs'), async () => {
@@ -132,7 +133,7 @@ export class KubeCluster {
 
   /** Wait until the DaemonSet runs a ready pod of its current template on every node. */
   async rolledOut(ds: string, ms: number): Promise<void> {
-    await until(`DaemonSet ${ds} ready on ${this.nodes.all.size} nodes`, ms, async () => {
+    await until(`DaemonSet ${ds} not ready on ${this.nodes.all.size} nodes within ${ms / 1000} s`, ms, async () => {
       const r = await this.cp.request('GET', `/apis/apps/v1/namespaces/kube-system/daemonsets/${ds}`);
       return r.status === 200 && daemonSetRolledOut(r.body, this.nodes.all.size);
     });

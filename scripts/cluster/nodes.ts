@@ -44,12 +44,20 @@ export function cniConfig(podCidr: string): string {
   ] });
 }
 
+/** An error that says where its log is. */
+export class LoggedError extends Error {
+  constructor(message: string, readonly log: string) {
+    super(message);
+  }
+}
+
+/** f's first value that is not undefined or false, or an error "WHAT" once ms have passed. */
 export async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f().catch(() => undefined);
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${Math.round(ms / 1000)} s`);
+    if (Date.now() > end) throw new Error(what);
     await sleep(500);
   }
 }
@@ -83,20 +91,19 @@ export class Nodes {
     await afterUp?.();
     const node: NodeInfo = this.all.get(name) ?? { name, ip };
     this.all.set(name, node);
-    const log = `${this.logDir}/vm-share/logs/${name}`;
+    const log = `${this.logDir}/vm-share/logs/${name}/kubelet.log`;
     try {
-      node.podCidr = await until(`node ${name} registered with a pod CIDR (its kubelet's log: ${log}/kubelet.log)`, this.o.timeoutMs, async () =>
+      node.podCidr = await until(`node ${name} did not register within ${this.o.timeoutMs / 1000} s`, this.o.timeoutMs, async () =>
         (await this.get(name))?.spec?.podCIDR);
       await this.vm.put(`${d}/etc-cni/net.d/10-pods.conflist`, cniConfig(node.podCidr));
       await this.routes();
       // Ready, as reported by this boot's kubelet (a rebooted node's last status says Ready too)
-      await until(`node ${name} Ready (its kubelet's log: ${log}/kubelet.log)`, this.o.timeoutMs, async () => {
+      await until(`node ${name} not Ready within ${this.o.timeoutMs / 1000} s`, this.o.timeoutMs, async () => {
         const n = await this.get(name);
         return heartbeat(n) !== before && n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
       });
     } catch (e) {
-      const boot = await this.vm.run(['tail', '-n', '5', `/run/vm-run/logs/${name}/boot.log`]).catch(() => undefined);
-      throw new Error(`${(e as Error).message}${boot?.stdout ? `; its boot log ends:\n${boot.stdout}` : ''}`);
+      throw new LoggedError((e as Error).message, log);
     }
   }
 

@@ -64,7 +64,11 @@ export class ClusterVm {
   /** Like run, but a non-zero exit throws with what the command printed. */
   async must(argv: readonly string[], o: { input?: string; timeoutMs?: number } = {}): Promise<string> {
     const r = await this.run(argv, o);
-    if (r.code !== 0) throw new Error(`in the VM: ${argv.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0) {
+      const what = argv[0] === 'bash' ? argv.slice(1, 3).map((a) => a.split('/').at(-1)).join(' ') : argv[0];
+      const said = (r.stderr.trim() || r.stdout.trim()).split('\n').at(-1);
+      throw new Error(`in the VM, ${what} exited ${r.code}: ${said}`);
+    }
     return r.stdout;
   }
 

@@ -18,7 +18,7 @@ let cluster: KubeCluster;
 let clusterIP: string;
 let nodePort: number;
 
-interface PodObject { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { podIP?: string; containerStatuses?: Array<{ containerID?: string; restartCount: number; ready: boolean; image: string; state: { running?: { startedAt: string }; terminated?: { exitCode: number; reason?: string } } }> } }
+interface PodObject { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string; containers: Array<{ image: string }> }; status: { podIP?: string; containerStatuses?: Array<{ containerID?: string; restartCount: number; ready: boolean; image: string; state: { running?: { startedAt: string }; terminated?: { exitCode: number; reason?: string } } }> } }
 
 async function kubectl(...args: string[]): Promise<string> {
   const r = await cluster.kubectl(...args);
@@ -95,7 +95,7 @@ test('deploy: join (real cluster, VM): a node added later gets the proxy from th
   const p = await proxyPod(node);
   assert.equal(p.status.containerStatuses?.[0]?.ready, true);
   const ips = [(await getPod(NS, 'web-a')).status.podIP, (await getPod(NS, 'web-b')).status.podIP].map((ip) => `${ip}:8080`).sort();
-  await until('the join node programmed with both backends', 60_000, async () => JSON.stringify(realServers(await ipvs(node))) === JSON.stringify(ips));
+  await until('the join node not programmed with both backends within 60 s', 60_000, async () => JSON.stringify(realServers(await ipvs(node))) === JSON.stringify(ips));
   await apply([pod('client-c', node, ['pause'])]);
   await ready('client-c');
   const answers = new Set<string>();
@@ -127,7 +127,7 @@ test('deploy: SIGTERM (real cluster, VM): three times, after status and explain 
     await kubectl('-n', 'kube-system', 'delete', 'pod', name, '--wait=false');
     // between the old pod's end and the new one's first sync, the kernel keeps serving
     const during = await fetchFrom('client-a', `http://${clusterIP}/hostname`);
-    await until(`pod ${name} gone`, 90_000, async () => deleted);
+    await until(`pod ${name} not gone within 90 s`, 90_000, async () => deleted);
     watch.stop();
     assert.ok(terminated, `round ${round}: no terminated status of ${name} was seen before its deletion`);
     assert.equal(terminated.exitCode, 0, `round ${round}: ${name} ended with ${terminated.exitCode} (${terminated.reason}) after ${terminated.seenAfterMs} ms`);
@@ -146,20 +146,20 @@ test('deploy: reboot (real cluster, VM): a node powered off and booted again sta
   let emptyAtBoot = '';
   await cluster.nodes.boot('node-b', nodeIp(1), async () => { emptyAtBoot = await ipvs('node-b'); });
   assert.equal(emptyAtBoot.trim(), '', 'the rebooted node has no virtual server before its proxy runs');
-  await until('the proxy pod on node-b running again, ready, in a new container', 240_000, async () => {
+  await until('the proxy pod on node-b not running again, ready, in a new container within 240 s', 240_000, async () => {
     const c = (await proxyPod('node-b')).status.containerStatuses?.[0];
     return c?.ready && c.containerID !== oldContainer;
   });
-  await until('client-b and web-b running again', 240_000, async () =>
+  await until('client-b and web-b not running again within 240 s', 240_000, async () =>
     (await Promise.all(['client-b', 'web-b'].map((n) => getPod(NS, n)))).every((p) => p.status.containerStatuses?.[0]?.ready));
   const ips = [(await getPod(NS, 'web-a')).status.podIP, (await getPod(NS, 'web-b')).status.podIP].map((ip) => `${ip}:8080`).sort();
-  await until('node-b programmed again with both backends', 60_000, async () => JSON.stringify(realServers(await ipvs('node-b'))) === JSON.stringify(ips));
+  await until('node-b not programmed again with both backends within 60 s', 60_000, async () => JSON.stringify(realServers(await ipvs('node-b'))) === JSON.stringify(ips));
   const answers = new Set<string>();
   for (let i = 0; i < 6; i++) answers.add(await fetchFrom('client-b', `http://${clusterIP}/hostname`));
   assert.deepEqual([...answers].sort(), ['web-a', 'web-b']);
 });
 
-test('deploy: rolling update (real cluster, VM): a new image rolls out node by node while a pod requests the Service by ClusterIP and by another node\'s NodePort every 0.2 s: no request fails', async () => {
+test('deploy: rolling update (real cluster, VM): a new image rolls out node by node while a pod requests the Service in a loop, by ClusterIP and by another node\'s NodePort: no request fails', async () => {
   const next = `${IPVS_PROXY_IMAGE}-rollout`;
   for (const n of cluster.nodes.all.keys()) {
     const r = await cluster.nodes.exec(n, ['ctr', '-n', 'k8s.io', 'images', 'tag', '--force', IPVS_PROXY_IMAGE, next]);
@@ -183,8 +183,12 @@ test('deploy: rolling update (real cluster, VM): a new image rolls out node by n
   const lines = log.split('\n').filter(Boolean);
   const failed = lines.filter((l) => l.startsWith('FAIL'));
   const ok = lines.filter((l) => l.startsWith('ok'));
-  console.log(`measured: rolling update of ${cluster.nodes.all.size} nodes in ${seconds.toFixed(0)} s; ${ok.length} requests succeeded, ${failed.length} failed`);
+  console.log(`measured: rolling update of ${cluster.nodes.all.size} nodes in ${seconds.toFixed(0)} s; ${ok.length} requests succeeded, ${failed.length} failed (${(ok.length / (seconds + 6)).toFixed(1)} per second)`);
   assert.deepEqual(failed, [], 'no request fails during the rollout');
   assert.ok(ok.length >= 2 * cluster.nodes.all.size, `too few requests to judge: ${ok.length}`);
-  for (const n of cluster.nodes.all.keys()) assert.equal((await proxyPod(n)).status.containerStatuses?.[0]?.image.endsWith('ipvs-proxy:test-rollout'), true, n);
+  // the pod's spec: a container's status may name the same image by its other tag
+  for (const n of cluster.nodes.all.keys()) {
+    const p = await proxyPod(n);
+    assert.deepEqual([p.spec.containers[0]!.image, p.status.containerStatuses?.[0]?.ready], [next, true], n);
+  }
 });

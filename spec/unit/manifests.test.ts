@@ -93,7 +93,7 @@ test("manifests: the ConfigMap's config.yaml is a valid ipvs-proxy configuration
 });
 
 test("manifests: the proxy's pods carry k8s-app=kube-proxy, as the cluster's service proxy (upstream's e2e tests, monitoring and runbooks find it by that label); the DaemonSet selects its pods by app.kubernetes.io/name, not that shared label", () => {
-  const [ds] = of('DaemonSet') as Array<{ spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } } }>;
+  const [ds] = of('DaemonSet') as unknown as Array<{ spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } } }>;
   assert.equal(ds!.spec.template.metadata.labels['k8s-app'], 'kube-proxy');
   assert.deepEqual(ds!.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'ipvs-proxy' });
   for (const [k, v] of Object.entries(ds!.spec.selector.matchLabels)) assert.equal(ds!.spec.template.metadata.labels[k], v, 'the selector matches the template');
