@@ -14,11 +14,15 @@ if (process.env.IPVS_PROXY_WARM_CACHE === '1') {
   await loadApiSource();
   flushCompileCache();
 } else {
+  // The command is done when main resolves: exit then, not once the event loop drains. After a
+  // stop, a periodic resync's read (not waited for) and the timers of requests on closed sockets
+  // would keep the process past a pod's grace period. Writes to stdout and stderr are
+  // synchronous on Linux, so nothing printed is lost.
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
-    (code) => { process.exitCode = code; },
+    (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`ipvs-proxy: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

@@ -55,6 +55,8 @@ export interface ProxyOptions {
 export class Proxy {
   private readonly loop: SyncLoop;
   private readonly queue = new ChangeQueue();
+  /** aborted by stop(): the sync under way ends its apply early */
+  private readonly stopping = new AbortController();
   private readonly problems: ProblemLog;
   private syncedOnce = false;
   private readonly memory: SyncMemory;
@@ -125,6 +127,8 @@ export class Proxy {
   syncNow(): Promise<boolean> { return this.sync('change'); }
 
   async stop(): Promise<void> {
+    // a sync under way ends after its requests in flight (applyPlan), within a pod's grace period
+    this.stopping.abort();
     await this.o.source.stop();
     await this.loop.stop();
     await this.o.serviceHealth?.close();
@@ -195,11 +199,11 @@ export class Proxy {
       // tables found different are read again and rewritten, as after any forgotten write
       for (const t of repair ? prepared!.found!.tables : []) this.memory.tables.delete(t);
       const outcome = repair
-        ? await syncChanges(this.o.kernel, model, repair, this.o.planOptions, this.o.log, this.memory)
+        ? await syncChanges(this.o.kernel, model, repair, this.o.planOptions, this.o.log, this.memory, this.stopping.signal)
         : full
           ? await syncOnce(this.o.kernel, model.state(), this.o.planOptions, this.o.log, this.memory,
-            prepared && await currentObserved(this.o.kernel, prepared.observed!, prepared.touched, model, changes!))
-          : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory);
+            prepared && await currentObserved(this.o.kernel, prepared.observed!, prepared.touched, model, changes!), this.stopping.signal)
+          : await syncChanges(this.o.kernel, model, changes!, this.o.planOptions, this.o.log, this.memory, this.stopping.signal);
       if (!full) this.resyncRead?.touched.add(outcome.planned ?? [], changes!);
       // A full sync may bind thousands of addresses, more notifications than the address monitor
       // can queue: read the node's addresses again now, not in the next change sync.

@@ -2,6 +2,8 @@
 // is recorded and the rest goes on (one broken Service must not hold up the others); a failed
 // set or iptables write stops the plan, so nothing is removed before the new rules are in.
 // Errors that mean "already done" (EEXIST on add, ESRCH/ENOENT on delete) count as success.
+// An abort (the proxy stopping) ends the plan after the requests in flight: a pod's grace period
+// is shorter than a large first sync, and the next start adopts what is there and adds the rest.
 import { isKernelError, type KernelError } from '../kernel/errors.js';
 import type { Logger } from '../log.js';
 import { describe, isCritical, operationCount, type Operation, type OperationKind, type SingleOperation } from '../plan/operations.js';
@@ -34,7 +36,7 @@ const BATCHED: ReadonlySet<OperationKind> = new Set(['add-virtual-server', 'upda
 /** Requests in flight per batch (the netlink channel bounds its own queue as well). */
 const BATCH = 64;
 
-export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: Logger): Promise<ApplyResult> {
+export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: Logger, signal?: AbortSignal): Promise<ApplyResult> {
   let applied = 0;
   const failed: Array<{ op: Operation; error: Error }> = [];
   const byKind = new Map<OperationKind, { ok: number; failed: number }>();
@@ -68,8 +70,13 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
   const msByKind: Record<string, number> = {};
   let since = performance.now();
   const spent = (kind: string) => { const now = performance.now(); msByKind[kind] = Math.round((msByKind[kind] ?? 0) + now - since); since = now; };
+  const interrupted = (skipped: number): ApplyResult => {
+    log.warn({ skipped }, 'stopping this sync: the proxy is stopping');
+    return { applied, failed, skipped, byKind, msByKind };
+  };
   let i = 0;
   while (i < ops.length) {
+    if (signal?.aborted) return interrupted(operationCount(ops.slice(i)));
     const op = ops[i]!;
     const batch = batchOf(op.kind);
     if (batch) {
@@ -79,9 +86,15 @@ export async function applyPlan(ops: readonly Operation[], kernel: Kernel, log: 
       let end = i;
       while (end < ops.length && batchOf(ops[end]!.kind) === batch) end++;
       let chunk: SingleOperation[] = [];
+      let done = 0;
       for (const single of expand(ops, i, end)) {
         chunk.push(single);
-        if (chunk.length === BATCH) { await Promise.all(chunk.map(one)); chunk = []; }
+        if (chunk.length === BATCH) {
+          await Promise.all(chunk.map(one));
+          done += chunk.length;
+          chunk = [];
+          if (signal?.aborted) return interrupted(operationCount(ops.slice(i)) - done);
+        }
       }
       if (chunk.length > 0) await Promise.all(chunk.map(one));
       spent(batch);

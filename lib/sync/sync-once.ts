@@ -44,9 +44,9 @@ export class SyncMemory {
 
 /**
  * A full sync: everything read back (or `read`, what the kernel holds now as a resync read it
- * beside other syncs), everything planned.
+ * beside other syncs), everything planned. An abort of `signal` ends its apply early (applyPlan).
  */
-export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory, read?: ObservedState): Promise<SyncOutcome> {
+export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: PlanOptions, log: Logger, memory?: SyncMemory, read?: ObservedState, signal?: AbortSignal): Promise<SyncOutcome> {
   const clock = stopwatch();
   const verified = memory ? verifiedTables(memory, desired.iptables) : new Set<string>();
   const readMs: Record<string, number> = {};
@@ -55,7 +55,7 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
   const drain = memory ? drainState(memory) : opts.drain;
   const p = plan(desired, observed, { ...opts, drain });
   const planMs = clock();
-  const result = await applyPlan(p.operations, kernel, log);
+  const result = await applyPlan(p.operations, kernel, log, signal);
   if (memory) remember(memory, p, result, desired.iptables);
   return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs };
 }
@@ -65,7 +65,7 @@ export async function syncOnce(kernel: Kernel, desired: DesiredState, opts: Plan
  * those with real servers draining are read back; set members and addresses are taken as the
  * last sync left them. Requires memory.valid.
  */
-export async function syncChanges(kernel: Kernel, model: DesiredAggregate, changes: StateChanges, opts: PlanOptions, log: Logger, memory: SyncMemory): Promise<SyncOutcome> {
+export async function syncChanges(kernel: Kernel, model: DesiredAggregate, changes: StateChanges, opts: PlanOptions, log: Logger, memory: SyncMemory, signal?: AbortSignal): Promise<SyncOutcome> {
   if (!memory.valid) throw new Error('syncChanges needs the memory of a successful sync');
   const clock = stopwatch();
   const draining = new Set([...memory.draining.keys()].map(drainKeyVs));
@@ -83,7 +83,7 @@ export async function syncChanges(kernel: Kernel, model: DesiredAggregate, chang
   for (const [k, v] of memory.draining) if (!planned.has(drainKeyVs(k))) p.draining.set(k, v);
   for (const k of memory.terminating) if (!planned.has(drainKeyVs(k))) p.terminating.add(k);
   const planMs = clock();
-  const result = await applyPlan(p.operations, kernel, log);
+  const result = await applyPlan(p.operations, kernel, log, signal);
   remember(memory, p, result, desired.iptables);
   return { operations: p.operations, result, ms: { observe: observeMs, plan: planMs, apply: clock() }, readMs, planned: [...before.virtualServers, ...desired.virtualServers.map((d) => d.vs)] };
 }
