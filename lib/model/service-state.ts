@@ -81,7 +81,9 @@ export function serviceState(svc: Service, slices: readonly EndpointSlice[], nod
       for (const e of eps) {
         if (!e.local) continue;
         add(family, 'loopBack', `${e.address},${port.protocol}:${e.port},${e.address}`);
-        if (e.ready || (e.serving && e.terminating)) localAddresses.add(e.address);
+        // the health check counts ready endpoints only: a node whose endpoints are all
+        // terminating still serves them, but load balancers should stop sending to it (KEP-1669)
+        if (e.ready) localAddresses.add(e.address);
       }
       // internalTrafficPolicy=Local: only local endpoints, none if there are none (Kubernetes' rule).
       const internal = svc.internalLocal ? local : cluster;

@@ -294,6 +294,15 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'externalTrafficPolicy=Local with only a terminating local endpoint: it still serves, but the health check reports 0 (kube-proxy counts ready endpoints only; e2e "should fail health check node port if there are only terminating endpoints")',
+    objects: [lb({ externalTrafficPolicy: 'Local', healthCheckNodePort: 32000 }),
+      slice('shop-1', 'shop', [{ ip: '10.244.1.5', node: 'node-a', ready: false, serving: true, terminating: true }, { ip: '10.244.2.6', node: 'node-b' }])],
+    check: (d) => {
+      assert.deepEqual(linesFor(d, '198.51.100.7:80').slice(1), ['-a -t 198.51.100.7:80 -r 10.244.1.5:8080 -m -w 1'], 'the terminating local endpoint still takes external traffic (KEP-1669)');
+      assert.deepEqual(d.healthChecks, [{ service: 'default/shop', nodePort: 32000, localEndpoints: 0 }]);
+    },
+  },
+  {
     name: 'internalTrafficPolicy=Local: the ClusterIP gets local endpoints only, and none when there are none',
     objects: [svc('a', { spec: { internalTrafficPolicy: 'Local' } }), slice('a-1', 'a', [{ ip: '10.244.1.5', node: 'node-a' }, { ip: '10.244.2.6', node: 'node-b' }]),
       svc('b', { clusterIPs: ['10.96.0.11'], spec: { internalTrafficPolicy: 'Local' } }), slice('b-1', 'b', [{ ip: '10.244.2.7', node: 'node-b' }])],
