@@ -3,7 +3,7 @@
 // `[sig-network] Services` e2e tests against it (narrowed by --focus), prints one line per test
 // and a count, keeps the JSON and JUnit reports and every log in the run's folder, and removes the
 // cluster. Runs inside scripts/cluster/netns-run (scripts/conformance does that).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeCluster, imageArchives } from './cluster.js';
@@ -33,23 +33,44 @@ const started = Date.now();
 const say = (l: string) => console.log(l);
 say(`conformance: ${proxy} on ${nodes} nodes; reports and logs in ${dir}`);
 
+// temporary files (the control plane's) in the run's folder: even a run killed outright leaves none elsewhere
+process.env.TMPDIR = join(dir, 'tmp');
+mkdirSync(process.env.TMPDIR, { recursive: true });
+
 let cluster: KubeCluster | undefined;
 let results: SpecResult[] = [];
 let failure: string | undefined;
-const interrupted = () => { failure = 'interrupted'; };
-process.once('SIGINT', interrupted);
-process.once('SIGTERM', interrupted);
+// Ctrl-C or SIGTERM: the tests stop, the cluster comes down; a second signal exits at once, and
+// scripts/cluster/netns-run stops whatever still runs. Ctrl-C arrives twice (the terminal's SIGINT,
+// netns-run's SIGTERM): signals within a second of the first are one.
+const stop = new AbortController();
+let firstSignal = 0;
+const interrupted = (signal: string) => {
+  if (stop.signal.aborted) {
+    if (Date.now() - firstSignal > 1000) process.exit(130);
+    return;
+  }
+  firstSignal = Date.now();
+  failure = `interrupted (${signal})`;
+  say(`conformance: ${signal}: stopping the tests, then the cluster (again to stop at once)`);
+  stop.abort();
+};
+process.on('SIGINT', interrupted);
+process.on('SIGTERM', interrupted);
 try {
   // CLUSTER_NODE_TIMEOUT_S and CLUSTER_KUBELET_SERVER exist for the tests of this harness (spec/kube/failures)
   const nodeTimeout = Number(process.env.CLUSTER_NODE_TIMEOUT_S ?? 180) * 1000;
   cluster = await KubeCluster.up({ proxy, nodes, dir, archives: imageArchives(), log: say, nodeTimeoutMs: nodeTimeout, kubeletServer: process.env.CLUSTER_KUBELET_SERVER });
   say(`conformance: node components:\n${(await cluster.versions()).replace(/^/gm, '  ')}`);
-  results = await runE2e({ kubeconfig: cluster.kubeconfig, reportDir: dir, focus: focusFor(values.focus), timeout: values.timeout!, onSpec: (l) => say(`  ${l}`) });
+  if (!stop.signal.aborted) {
+    results = await runE2e({ kubeconfig: cluster.kubeconfig, reportDir: dir, focus: focusFor(values.focus), timeout: values.timeout!, onSpec: (l) => say(`  ${l}`), signal: stop.signal });
+  }
 } catch (e) {
-  failure = (e as Error).message;
+  failure ??= (e as Error).message;
 } finally {
   await cluster?.down().catch((e: Error) => say(`conformance: tearing down: ${e.message}`));
 }
+rmSync(process.env.TMPDIR, { recursive: true, force: true });
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 if (results.length) {
   say(`\nconformance: ${proxy}, each test (${dir}/e2e-report.json, junit_01.xml):`);

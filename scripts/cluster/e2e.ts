@@ -75,9 +75,9 @@ export function focusFor(extra?: string): string {
 
 /**
  * Run the specs; prints a line per finished spec (from the verbose output) and returns the
- * report's results. Its output goes to e2e.log in reportDir.
+ * report's results. Its output goes to e2e.log in reportDir. An abort of signal interrupts them.
  */
-export async function runE2e(o: { kubeconfig: string; reportDir: string; focus: string; timeout: string; onSpec?: (line: string) => void }): Promise<SpecResult[]> {
+export async function runE2e(o: { kubeconfig: string; reportDir: string; focus: string; timeout: string; onSpec?: (line: string) => void; signal?: AbortSignal }): Promise<SpecResult[]> {
   const report = join(o.reportDir, 'e2e-report.json');
   const args = [`--kubeconfig=${o.kubeconfig}`, '--provider=local', `--kubectl-path=${kubeBinary('kubectl')}`, `--report-dir=${o.reportDir}`,
     `--ginkgo.focus=${o.focus}`, '--ginkgo.v', '--ginkgo.no-color', `--ginkgo.timeout=${o.timeout}`, `--ginkgo.json-report=${report}`,
@@ -86,6 +86,8 @@ export async function runE2e(o: { kubeconfig: string; reportDir: string; focus: 
   log.write(`e2e-network.test ${args.join(' ')}\n`);
   const child = spawn(kubeBinary('e2e-network.test'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: o.reportDir } });
   child.stderr!.pipe(log, { end: false });
+  // interrupted: ginkgo stops the spec under way, runs its cleanup and writes its reports
+  o.signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
   const parser = new SpecLines((l) => o.onSpec?.(l));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     log.write(`${line}\n`);

@@ -4,7 +4,7 @@
 // Usage (inside scripts/cluster/netns-run, CLUSTER_IMAGES set): node --import tsx
 // scripts/cluster/with-cluster.ts CMD [ARG...]; exits with CMD's status.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeCluster, imageArchives } from './cluster.js';
@@ -12,6 +12,9 @@ import { KubeCluster, imageArchives } from './cluster.js';
 const [cmd, ...args] = process.argv.slice(2);
 if (!cmd) { console.error('usage: with-cluster CMD [ARG...]'); process.exit(2); }
 const dir = mkdtempSync(join(tmpdir(), 'kube-cluster-'));
+// the control plane's temporary files inside it too: a run killed outright leaves one folder
+process.env.TMPDIR = join(dir, 'tmp');
+mkdirSync(process.env.TMPDIR);
 let cluster: KubeCluster;
 try {
   cluster = await KubeCluster.up({ proxy: 'ipvs-proxy', nodes: 2, dir, archives: imageArchives() });
