@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { ControlPlane, kubeBinary } from '../../spec/helpers/control-plane.js';
 import { exec, type ExecResult } from '../../spec/helpers/exec.js';
 import { DnsStandIn } from './dns.js';
-import { CLUSTER_CIDR, DNS_SERVICE_IP, HOST_ADDRESS, LoggedError, Nodes, until } from './nodes.js';
+import { CLUSTER_CIDR, DNS_SERVICE_IP, HOST_ADDRESS, Nodes } from './nodes.js';
+import { LoggedError, until } from './steps.js';
 import { daemonSetRolledOut, deployProxy, type ProxyName } from './proxies.js';
 import { ClusterVm } from './vm.js';
 

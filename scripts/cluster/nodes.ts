@@ -2,9 +2,9 @@
 // system:node:NAME, its configuration), its boot in the VM (scripts/cluster/vm-node), and what a
 // CNI daemon would do once the node has its pod CIDR from the controller manager: the bridge
 // plugin's configuration and the routes between the nodes' pod CIDRs.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ControlPlane } from '../../spec/helpers/control-plane.js';
 import { exec } from '../../spec/helpers/exec.js';
+import { LoggedError, until } from './steps.js';
 import type { ClusterVm } from './vm.js';
 
 /** The host's end of the tap link: the control plane, the DNS stand-in, the e2e tests. */
@@ -42,24 +42,6 @@ export function cniConfig(podCidr: string): string {
       ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] } },
     { type: 'portmap', capabilities: { portMappings: true } },
   ] });
-}
-
-/** An error that says where its log is. */
-export class LoggedError extends Error {
-  constructor(message: string, readonly log: string) {
-    super(message);
-  }
-}
-
-/** f's first value that is not undefined or false, or an error "WHAT" once ms have passed. */
-export async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(what);
-    await sleep(500);
-  }
 }
 
 interface NodeObject { spec?: { podCIDR?: string }; status?: { conditions?: Array<{ type: string; status: string; lastHeartbeatTime?: string }> } }

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecResult } from '../../spec/helpers/exec.js';
+import { LoggedError } from './steps.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 export const VM_ADDRESS = '10.10.0.2';
@@ -49,8 +50,8 @@ export class ClusterVm {
       if (up === true) return vm;
       if (typeof up === 'string' || Date.now() > deadline) {
         child.kill('SIGTERM');
-        const tail = existsSync(join(o.dir, 'vm.log')) ? readFileSync(join(o.dir, 'vm.log'), 'utf8').split('\n').slice(-15).join('\n') : '';
-        throw new Error(`the cluster VM ${typeof up === 'string' ? `${up} before its agent answered` : 'agent did not answer within 300 s'}; log ${join(o.dir, 'vm.log')}:\n${tail}`);
+        const said = existsSync(join(o.dir, 'vm.log')) ? readFileSync(join(o.dir, 'vm.log'), 'utf8').trim().split('\n').at(-1) : undefined;
+        throw new LoggedError(`${typeof up === 'string' ? `vm-run ${up} before the VM's agent answered` : "the VM's agent did not answer within 300 s"}${said ? `: ${said}` : ''}`, join(o.dir, 'vm.log'));
       }
       await sleep(500);
     }

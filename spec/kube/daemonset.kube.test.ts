@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeCluster, nodeIp } from '../../scripts/cluster/cluster.js';
-import { until } from '../../scripts/cluster/nodes.js';
+import { until } from '../../scripts/cluster/steps.js';
 import { IPVS_PROXY_IMAGE } from '../../scripts/cluster/proxies.js';
 import { kubeBinary } from '../helpers/control-plane.js';
 import { exec } from '../helpers/exec.js';
