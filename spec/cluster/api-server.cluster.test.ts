@@ -5,8 +5,7 @@
 // and uses exactly the permissions the ClusterRole grants.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiEndpoint } from '../../lib/sources/api-endpoint.js';
 import { KubeSource } from '../../lib/sources/kube-source.js';
@@ -20,6 +19,7 @@ import { ProxyMetrics } from '../../lib/runner/metrics.js';
 import { HealthState } from '../../lib/runner/health.js';
 import { CONFIG, NODE, linesFor } from '../helpers/objects.js';
 import { until } from '../helpers/proxy-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SA_USER = 'system:serviceaccount:kube-system:ipvs-proxy';
 let cp: ControlPlane;
@@ -57,7 +57,7 @@ test("real API server: the source with the ipvs-proxy ServiceAccount's token lis
   }
   await createNode(cp, 'node-a', '192.168.1.10', { 'topology.kubernetes.io/zone': 'z1' });
   // the token as the kubelet mounts it, read through a kubeconfig as kubeadm writes kube-proxy's
-  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  const dir = tempDir('sa-');
   writeFileSync(join(dir, 'token'), await cp.token('kube-system', 'ipvs-proxy'));
   writeFileSync(join(dir, 'kubeconfig.conf'), cp.kubeconfig({ tokenFile: join(dir, 'token') }));
   const { log, lines } = memoryLogger();
@@ -149,7 +149,7 @@ test('real API server: a Service whose virtual server another Service holds gets
   const vip = (a as unknown as { spec: { clusterIP: string } }).spec.clusterIP;
   // b's external IP is a's ClusterIP on the same port: one virtual server, claimed twice
   const b = await createService(cp, 'ev', 'b', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }], externalIPs: [vip] });
-  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  const dir = tempDir('sa-');
   writeFileSync(join(dir, 'token'), await cp.token('kube-system', 'ipvs-proxy'));
   writeFileSync(join(dir, 'kubeconfig.conf'), cp.kubeconfig({ tokenFile: join(dir, 'token') }));
   const api = apiEndpoint({ kubeconfig: join(dir, 'kubeconfig.conf') });

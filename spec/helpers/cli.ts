@@ -1,9 +1,9 @@
 // Running the CLI in-process and capturing what it prints.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../lib/cli/main.js';
+import { tempDir } from './temp-dir.js';
 
 export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const stdout = new PassThrough();
@@ -17,7 +17,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 export function configFile(name: string, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ipvs-proxy-cli-'));
+  const dir = tempDir('ipvs-proxy-cli-');
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;

@@ -5,17 +5,17 @@
 // control-plane process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageArchives } from '../../scripts/cluster/cluster.js';
 import { exec } from '../helpers/exec.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** The kit's images only: no proxy is deployed in these runs. */
 const kitImages = () => imageArchives().filter((a) => /\/(pause|agnhost)-[^/]*\.tar$/.test(a));
 
 async function conformance(images: readonly string[], env: Record<string, string>): Promise<{ code: number | null; out: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cluster-failure-'));
+  const dir = tempDir('cluster-failure-');
   const list = join(dir, 'images');
   writeFileSync(list, images.join('\n'));
   const r = await exec('scripts/cluster/netns-run', ['node', '--import', 'tsx', 'scripts/cluster/conformance.ts', '--nodes', '1', '--out', join(dir, 'run')],
@@ -43,7 +43,7 @@ test('cluster harness: a kubelet that cannot reach the API server (real VM): the
 });
 
 test("cluster harness: an image archive that does not import (real VM): the run stops with one line naming the archive, ctr's error and the import log, and leaves nothing running", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bad-image-'));
+  const dir = tempDir('bad-image-');
   const bad = join(dir, 'broken-image.tar');
   writeFileSync(bad, 'not an OCI archive');
   const r = await conformance([...kitImages(), bad], {});

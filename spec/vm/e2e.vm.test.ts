@@ -2,8 +2,7 @@
 // as a real process reading an objects file, and assertions on what clients actually receive.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { TestCluster, countByPod, NODE_A_IP, NODE_B_IP, BRIDGE_IP, type Pod, type Reply } from '../../scripts/testbed/cluster.js';
@@ -15,6 +14,7 @@ import { resetKernel } from '../helpers/real-kernel.js';
 import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { vs } from '../helpers/ipvs-conformance.js';
 import { percentile } from '../../scripts/bench/stats.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Obj = Record<string, unknown>;
 const MIN_SYNC_MS = 100;
@@ -81,7 +81,7 @@ const changeBudgetMs = () => MIN_SYNC_MS + 1000 + slackMs(1500);
 before(async () => {
   await resetKernel();
   cluster = await TestCluster.create([{ name: 'a1', node: 'node-a', n: 10 }, { name: 'a2', node: 'node-a', n: 11 }, { name: 'a3', node: 'node-a', n: 12 }, { name: 'b1', node: 'node-b', n: 20 }]);
-  file = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'objects.json');
+  file = join(tempDir('e2e-'), 'objects.json');
   write(objects());
   ipvs = await NetlinkIpvs.open();
   proxy = new ProxyProcess(['run', '--objects', file, '--node-name', 'node-a', '--cluster-cidr', '10.244.0.0/16,fd00:10:244::/48',

@@ -6,8 +6,7 @@
 // kernel alone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -18,6 +17,7 @@ import { exec, run } from '../helpers/exec.js';
 import { resetKernel } from '../helpers/real-kernel.js';
 import type { Explanation } from '../../lib/explain/explain.js';
 import type { StatusReport } from '../../lib/status/report.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Obj = Record<string, unknown>;
 const METRICS = '127.0.0.1:10251';
@@ -91,7 +91,7 @@ before(async () => {
   await resetKernel();
   cluster = await TestCluster.create([{ name: 'a1', node: 'node-a', n: 10 }, { name: 'a2', node: 'node-a', n: 11 }, { name: 'b1', node: 'node-b', n: 20 }]);
   for (const ip of ['203.0.113.9', '198.51.100.7']) await run('ip', '-n', 'tc-node-b', 'route', 'add', `${ip}/32`, 'via', NODE_A_IP);
-  file = join(mkdtempSync(join(tmpdir(), 'explain-')), 'objects.json');
+  file = join(tempDir('explain-'), 'objects.json');
   write(objects());
   proxy = new ProxyProcess(['run', '--objects', file, '--node-name', 'node-a', '--cluster-cidr', '10.244.0.0/16', '--ip-families', '4',
     '--nodeport-addresses', '192.168.100.0/24', '--min-sync-period', '100ms', '--sync-period', '30s',

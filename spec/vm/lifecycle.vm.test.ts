@@ -2,9 +2,8 @@
 // request, ownership-safe cleanup, and upstream IPVS-mode bugs that must not come back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCluster, NODE_A_IP, NODE_B_IP, type Pod, type Reply } from '../../scripts/testbed/cluster.js';
 import { ProxyProcess, until } from '../helpers/proxy-process.js';
@@ -13,6 +12,7 @@ import { exec, run } from '../helpers/exec.js';
 import { resetKernel } from '../helpers/real-kernel.js';
 import { NetlinkIpvs } from '../../lib/kernel/ipvs/netlink-ipvs.js';
 import { vs, rs } from '../helpers/ipvs-conformance.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Obj = Record<string, unknown>;
 let cluster: TestCluster;
@@ -59,7 +59,7 @@ function traffic(from: string, url: string) {
 before(async () => {
   await resetKernel();
   cluster = await TestCluster.create([{ name: 'a1', node: 'node-a', n: 10 }, { name: 'a2', node: 'node-a', n: 11 }, { name: 'b1', node: 'node-b', n: 20 }]);
-  file = join(mkdtempSync(join(tmpdir(), 'life-')), 'objects.json');
+  file = join(tempDir('life-'), 'objects.json');
   ipvs = await NetlinkIpvs.open();
   // A host service on 0.0.0.0:2222, like sshd (#72236).
   hostPort = createServer((s) => s.end('host\n')).listen(2222, '0.0.0.0');

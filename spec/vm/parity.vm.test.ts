@@ -4,14 +4,14 @@
 // the pods. The proxy reads an objects file that also holds its Node object.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { TestCluster, countByPod, NODE_A_IP, type Pod } from '../../scripts/testbed/cluster.js';
 import { ProxyProcess, until } from '../helpers/proxy-process.js';
 import { slice, svc, type Ep } from '../helpers/objects.js';
 import { resetKernel } from '../helpers/real-kernel.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Obj = Record<string, unknown>;
 const ZONE = 'topology.kubernetes.io/zone';
@@ -74,7 +74,7 @@ const healthz = () => new Promise<{ status: number; body: Record<string, unknown
 before(async () => {
   await resetKernel();
   cluster = await TestCluster.create([{ name: 'a1', node: 'node-a', n: 10 }, { name: 'a2', node: 'node-a', n: 11 }, { name: 'b1', node: 'node-b', n: 20 }]);
-  file = join(mkdtempSync(join(tmpdir(), 'parity-')), 'objects.json');
+  file = join(tempDir('parity-'), 'objects.json');
   write(objects({ zone: 'zone-a' }));
   await start(['--cluster-cidr', '10.244.0.0/16']);
 });

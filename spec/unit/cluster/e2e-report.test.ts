@@ -2,10 +2,10 @@
 // ginkgo's verbose output, and the results from its JSON report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecLines, focusFor, readReport } from '../../../scripts/cluster/e2e.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 // as e2e-network.test v1.26.1 prints them (--ginkgo.v --ginkgo.no-color)
 const OUTPUT = `STEP: Destroying namespace "services-480" for this suite. 12/07/26 14:23:05.989
@@ -57,7 +57,7 @@ test('e2e: a line per finished Services spec from the verbose output, with its s
 test("e2e: the report gives the focused specs only, with a skip's reason and a failure's first line; the focus narrows the Services specs", () => {
   const spec = (leaf: string, State: string, Message?: string, container = ['[sig-network] Services']) =>
     ({ ContainerHierarchyTexts: container, LeafNodeText: leaf, LeafNodeType: 'It', State, RunTime: 2_500_000_000, ...(Message ? { Failure: { Message } } : {}) });
-  const file = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'r.json');
+  const file = join(tempDir('e2e-'), 'r.json');
   writeFileSync(file, JSON.stringify([{ SpecReports: [
     { LeafNodeType: 'SynchronizedBeforeSuite', State: 'passed', RunTime: 1 },
     spec('should a', 'passed'),

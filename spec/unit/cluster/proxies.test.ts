@@ -3,16 +3,15 @@
 // DaemonSet counts as rolled out only when every node runs a ready pod of its current template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { kubeBinary } from '../../helpers/control-plane.js';
 import { run } from '../../helpers/exec.js';
 import { daemonSetRolledOut, ipvsProxyOverlay } from '../../../scripts/cluster/proxies.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 test('cluster deploy: the ipvs-proxy overlay, built by kubectl kustomize, differs from manifests/ only in the image and the apiServer value', async () => {
   const kubectl = kubeBinary('kubectl');
-  const overlay = ipvsProxyOverlay(mkdtempSync(join(tmpdir(), 'overlay-')), 'https://10.10.0.1:6443', 'localhost/ipvs-proxy:test');
+  const overlay = ipvsProxyOverlay(tempDir('overlay-'), 'https://10.10.0.1:6443', 'localhost/ipvs-proxy:test');
   const base = (await run(kubectl, 'kustomize', 'manifests')).split('\n');
   const ours = (await run(kubectl, 'kustomize', overlay)).split('\n');
   assert.equal(ours.length, base.length);

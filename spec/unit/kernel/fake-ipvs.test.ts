@@ -1,12 +1,12 @@
 import { test } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { FakeIpvs } from '../../fakes/fake-ipvs.js';
 import { ProcIpVsParser, parseProcIpVs, readProcIpVs } from '../../../lib/kernel/ipvs/proc-ip-vs.js';
 import { ipvsConformance, rs, vs, SAMPLE } from '../../helpers/ipvs-conformance.js';
 import { SvcFlags } from '../../../lib/kernel/ipvs/types.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 ipvsConformance('fake IPVS', async () => new FakeIpvs(), async () => undefined);
 
@@ -86,7 +86,7 @@ test('/proc/net/ip_vs read through cat in pipe-sized pieces: 20,000 virtual serv
   }
   const text = `${lines.join('\n')}\n`;
   assert.ok(text.length > 20 * 64 * 1024);
-  const dir = mkdtempSync(join(tmpdir(), 'proc-ip-vs-'));
+  const dir = tempDir('proc-ip-vs-');
   try {
     writeFileSync(join(dir, 'ip_vs'), text);
     const read = await readProcIpVs(join(dir, 'ip_vs'));

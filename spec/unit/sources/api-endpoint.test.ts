@@ -3,11 +3,11 @@
 // last resort (its error names the fix), and the error a node with no API server gets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiEndpoint } from '../../../lib/sources/api-endpoint.js';
 import { HttpMethod, RequestContext, type KubeConfig } from '../../../lib/sources/kube-client.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const bearer = async (kc: KubeConfig) => {
   const ctx = new RequestContext(`${kc.getCurrentCluster()!.server}/api`, HttpMethod.GET);
@@ -15,7 +15,7 @@ const bearer = async (kc: KubeConfig) => {
   return ctx.getHeaders().Authorization ?? ctx.getHeaders().authorization;
 };
 const serviceAccountDir = (token: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  const dir = tempDir('sa-');
   writeFileSync(join(dir, 'token'), token);
   writeFileSync(join(dir, 'ca.crt'), 'not read until a TLS connection');
   writeFileSync(join(dir, 'namespace'), 'kube-system');
@@ -24,7 +24,7 @@ const serviceAccountDir = (token: string) => {
 
 test("API endpoint: kubeadm's kube-proxy kubeconfig.conf (tokenFile, CA of the service account) authenticates with the token file", async () => {
   const sa = serviceAccountDir('token-from-file');
-  const dir = mkdtempSync(join(tmpdir(), 'kc-'));
+  const dir = tempDir('kc-');
   // as kubeadm writes it into the kube-proxy ConfigMap (kubeconfig.conf)
   writeFileSync(join(dir, 'kubeconfig.conf'), `apiVersion: v1
 kind: Config
@@ -86,7 +86,7 @@ test('API endpoint: in-cluster only is the last resort, and its fix names the se
 });
 
 test('API endpoint: a kubeconfig token file given relative to the kubeconfig is found beside it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kc-'));
+  const dir = tempDir('kc-');
   mkdirSync(join(dir, 'sa'));
   writeFileSync(join(dir, 'sa', 'token'), 'relative');
   writeFileSync(join(dir, 'config'), JSON.stringify({

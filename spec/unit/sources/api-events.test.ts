@@ -2,8 +2,7 @@
 // a burst per object then one per 5 minutes, and never an error to the caller.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { ApiEventRecorder } from '../../../lib/sources/api-events.js';
 import { apiEndpoint } from '../../../lib/sources/api-endpoint.js';
@@ -11,11 +10,12 @@ import type { ProxyEvent } from '../../../lib/sources/events.js';
 import { FakeApiServer } from '../../helpers/fake-apiserver.js';
 import { memoryLogger } from '../../helpers/fake-kernel.js';
 import { until } from '../../helpers/proxy-process.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 async function setup(now: () => number = Date.now) {
   const api = new FakeApiServer();
   const url = await api.start();
-  const kc = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'ev-')), 'kc'), url) }).kubeConfig;
+  const kc = apiEndpoint({ kubeconfig: api.kubeconfig(join(tempDir('ev-'), 'kc'), url) }).kubeConfig;
   const { log, lines } = memoryLogger();
   return { api, lines, recorder: new ApiEventRecorder(kc, 'ipvs-proxy-node-a', log, now) };
 }

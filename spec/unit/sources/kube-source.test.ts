@@ -2,8 +2,7 @@
 // keeps the last objects until the server is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeSource } from '../../../lib/sources/kube-source.js';
@@ -13,6 +12,7 @@ import { FakeApiServer } from '../../helpers/fake-apiserver.js';
 import { freePort } from '../../helpers/control-plane.js';
 import { memoryLogger } from '../../helpers/fake-kernel.js';
 import { slice, svc } from '../../helpers/objects.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const until = async (cond: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
@@ -30,7 +30,7 @@ test('API source: lists, then follows watch events; reports the node; survives a
   api.apply(withExtras(slice('web-1', 'web', ['10.244.1.5'])));
   api.apply({ kind: 'Node', metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-a' }] } });
   api.apply({ kind: 'Node', metadata: { name: 'node-b' } });
-  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(tempDir('kc-'), 'config'), url) });
   const source = new KubeSource(endpoint, 'node-a', log);
   const changes: Change[] = [];
   try {
@@ -86,7 +86,7 @@ test('API source: lists in chunks of 500; names the Service of each change (a sl
   const { log } = memoryLogger();
   for (let i = 0; i < 1200; i++) api.apply(svc(`s${i}`, { clusterIPs: [`10.96.${i >> 8}.${i & 255}`] }));
   api.apply(slice('s1-a', 's1', ['10.244.1.5']));
-  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(tempDir('kc-'), 'config'), url) });
   const source = new KubeSource(endpoint, 'node-a', log);
   const changes: Change[] = [];
   try {
@@ -117,7 +117,7 @@ test('API source: a watch that cannot resume (410 Gone: its version left the ser
   const { log, lines } = memoryLogger();
   api.apply(svc('web'));
   api.apply(slice('web-1', 'web', ['10.244.1.1']));
-  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(mkdtempSync(join(tmpdir(), 'kc-')), 'config'), url) });
+  const endpoint = apiEndpoint({ kubeconfig: api.kubeconfig(join(tempDir('kc-'), 'config'), url) });
   const source = new KubeSource(endpoint, 'node-a', log);
   try {
     await source.start(() => undefined);
@@ -139,7 +139,7 @@ test('API source: a watch that cannot resume (410 Gone: its version left the ser
 test('API source: an API server that cannot be reached is named on every retry with the setting that fixes it, and is the health problem', async () => {
   const { log, lines } = memoryLogger();
   const port = await freePort(); // nothing listens there
-  const endpoint = apiEndpoint({ env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) }, serviceAccountDir: mkdtempSync(join(tmpdir(), 'sa-')) });
+  const endpoint = apiEndpoint({ env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) }, serviceAccountDir: tempDir('sa-') });
   const source = new KubeSource(endpoint, 'node-a', log);
   try {
     void source.start(() => undefined);
