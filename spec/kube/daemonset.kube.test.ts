@@ -166,10 +166,13 @@ test('deploy: rolling update (real cluster, VM): a new image rolls out node by n
     const r = await cluster.nodes.exec(n, ['ctr', '-n', 'k8s.io', 'images', 'tag', '--force', IPVS_PROXY_IMAGE, next]);
     assert.equal(r.code, 0, r.stderr);
   }
+  // a request fails when it is refused, reset or unanswered in 5 s: a SYN dropped once (IPVS
+  // drops the first SYN of a reused port whose old connection is still tracked) costs 1 s, and
+  // the emulated VM stalls for up to a second while a node starts a container
   const loop = `while true; do
-    r=$(curl -s -m 2 -w ' %{time_total}s' http://${clusterIP}/hostname); c=$?
+    r=$(curl -s -m 5 -w ' %{time_total}s' http://${clusterIP}/hostname); c=$?
     if [ $c = 0 ]; then echo "ok $r"; else echo "FAIL clusterIP curl exit $c $(date +%T.%N) $r"; fi
-    r=$(curl -s -m 2 -w ' %{time_total}s' http://${nodeIp(1)}:${nodePort}/hostname); c=$?
+    r=$(curl -s -m 5 -w ' %{time_total}s' http://${nodeIp(1)}:${nodePort}/hostname); c=$?
     if [ $c = 0 ]; then echo "ok-nodeport $r"; else echo "FAIL nodeport curl exit $c $(date +%T.%N) $r"; fi
     sleep 0.2
   done`;
@@ -188,7 +191,7 @@ test('deploy: rolling update (real cluster, VM): a new image rolls out node by n
   const ok = lines.filter((l) => l.startsWith('ok'));
   const times = ok.map((l) => Number(/ ([\d.]+)s$/.exec(l)?.[1])).filter((t) => t >= 0).sort((x, y) => x - y);
   const at = (q: number) => `${(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 1000).toFixed(0)} ms`;
-  console.log(`measured: rolling update of ${cluster.nodes.all.size} nodes in ${seconds.toFixed(0)} s; ${ok.length} requests succeeded (p50 ${at(0.5)}, max ${at(1)}), ${failed.length} failed (${(ok.length / (seconds + 6)).toFixed(1)} per second)`);
+  console.log(`measured: rolling update of ${cluster.nodes.all.size} nodes in ${seconds.toFixed(0)} s; ${ok.length} requests succeeded (p50 ${at(0.5)}, max ${at(1)}, ${times.filter((t) => t > 1).length} over 1 s), ${failed.length} failed (${(ok.length / (seconds + 6)).toFixed(1)} per second)`);
   assert.deepEqual(failed, [], 'no request fails during the rollout');
   assert.ok(ok.length >= 2 * cluster.nodes.all.size, `too few requests to judge: ${ok.length}`);
   // the pod's spec: a container's status may name the same image by its other tag
