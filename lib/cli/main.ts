@@ -9,11 +9,12 @@ import { runCommand } from './commands/run.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { statusCommand } from './commands/status.js';
 import { explainCommand } from './commands/explain.js';
+import { migrateCommand } from './commands/migrate.js';
 import { createLogger } from '../log.js';
 import { VERSION } from '../version.js';
 import { formatDuration } from './duration.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, statusCommand, explainCommand, showConfigCommand];
+export const COMMANDS: readonly Command[] = [runCommand, planCommand, cleanupCommand, statusCommand, explainCommand, migrateCommand, showConfigCommand];
 /** Every key the configuration file may hold, across all commands. */
 const CONFIG_KEYS: ReadonlySet<string> = new Set(COMMANDS.flatMap((c) => c.options.map((o) => o.key)));
 /** The command run when none is named. */

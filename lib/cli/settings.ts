@@ -97,6 +97,15 @@ function readConfigFile(file: string, bySpec: ReadonlyMap<string, AnyOption>, kn
   } catch (e) {
     throw new Error(`not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
   }
+  return readConfigDocument(doc, bySpec, knownKeys);
+}
+
+/**
+ * A configuration document, parsed, as typed values for these options (see readConfigFile);
+ * throws naming the field of the first invalid value. Also checks a kube-proxy ConfigMap's
+ * config.conf before a migration.
+ */
+export function readConfigDocument(doc: unknown, bySpec: ReadonlyMap<string, AnyOption>, knownKeys: ReadonlySet<string>): { values: Record<string, unknown>; warnings: string[] } {
   if (doc === null || doc === undefined) return { values: {}, warnings: [] };
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('expected a mapping of settings');
   let raw = doc as Record<string, unknown>;

@@ -5,9 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import YAML from 'yaml';
 import type { ControlPlane } from './control-plane.js';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 
-const PLURAL: Record<string, string> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', DaemonSet: 'daemonsets', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings' };
+const PLURAL: Record<string, string> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', DaemonSet: 'daemonsets', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings' };
 
 /** The objects of manifests/*.yaml, in the kustomization's namespace (kube-system) where namespaced. */
 export function manifestObjects(dir = 'manifests'): Obj[] {

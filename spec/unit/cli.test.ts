@@ -37,7 +37,7 @@ test('an unknown flag is an error that lists the valid flags', async () => {
 test('an unknown command is an error naming the commands', async () => {
   const r = await cli(['frobnicate']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /unknown command "frobnicate"; commands: run, plan, cleanup, status, explain, show-config/);
+  assert.match(r.err, /unknown command "frobnicate"; commands: run, plan, cleanup, status, explain, migrate, show-config/);
 });
 
 test('--scheduler accepts every IPVS scheduler name', async () => {
