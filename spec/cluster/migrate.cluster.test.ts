@@ -1,7 +1,8 @@
-// `ipvs-proxy migrate plan` against a real API server (etcd, kube-apiserver and
+// `ipvs-proxy migrate plan` and `start` against a real API server (etcd, kube-apiserver and
 // kube-controller-manager v1.26.1 on this host) holding kube-proxy as kubeadm deploys it
-// (scripts/cluster/kube-proxy.yaml): what it reads, where it says the move stands, and that it
-// refuses while a node is not Ready. It changes nothing.
+// (scripts/cluster/kube-proxy.yaml): what plan reads, where it says the move stands, that it
+// refuses while a node is not Ready and changes nothing; what start applies, and that it applies
+// it once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -44,6 +45,31 @@ test("real API server: migrate plan reads kubeadm's kube-proxy (IPVS mode), refu
   assert.match(plan.next[0]!, /^migrate start: create the ipvs-proxy ServiceAccount/);
   assert.equal(JSON.stringify((await cp.must<{ items: unknown[] }>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets')).items), before, 'the DaemonSets are as they were');
 
-  const unknownStep = await cli(['migrate', 'start', '--kubeconfig', kubeconfig]);
-  assert.deepEqual([unknownStep.code, unknownStep.err], [2, 'ipvs-proxy migrate: unknown step "start"; the steps built so far: plan\n']);
+  const unknownStep = await cli(['migrate', 'nodes', '--kubeconfig', kubeconfig]);
+  assert.deepEqual([unknownStep.code, unknownStep.err], [2, 'ipvs-proxy migrate: unknown step "nodes"; the steps built so far: plan, start\n']);
+});
+
+test('real API server: migrate start installs ipvs-proxy for labelled nodes and keeps kube-proxy off them; the plan then says started; a second start changes nothing', async () => {
+  const kubeconfig = join(cp.dir, 'admin.kubeconfig');
+  const r = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /^applied ServiceAccount kube-system\/ipvs-proxy\napplied ClusterRole ipvs-proxy\napplied ClusterRoleBinding ipvs-proxy\napplied DaemonSet kube-system\/ipvs-proxy\nkube-proxy's DaemonSet keeps off labelled nodes/);
+  assert.match(r.out, /\n\nMigration from kube-proxy: started\n/);
+  assert.match(r.out, /Next:\n {2}- migrate nodes: label node-a, node-b one at a time/);
+  type Ds = { metadata: { generation: number }; spec: { template: { spec: { nodeSelector: Record<string, string>; affinity?: unknown; containers: Array<{ image: string; args: string[] }> } } } };
+  const ds = await cp.must<Ds>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/ipvs-proxy');
+  assert.equal(ds.spec.template.spec.nodeSelector['ipvs-proxy.io/enabled'], 'true');
+  assert.deepEqual([ds.spec.template.spec.containers[0]!.image, ds.spec.template.spec.containers[0]!.args[1]], ['localhost/ipvs-proxy:test', '--config=/var/lib/kube-proxy/config.conf']);
+  const kp = await cp.must<Ds>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy');
+  assert.deepEqual(kp.spec.template.spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'ipvs-proxy.io/enabled', operator: 'DoesNotExist' }] }] } } });
+  assert.equal(kp.spec.template.spec.containers[0]!.image, 'registry.k8s.io/kube-proxy:v1.26.1', "the rest of kube-proxy's DaemonSet is as kubeadm made it");
+  // the ServiceAccount may read what the proxy needs (its ClusterRole was applied)
+  const review = await cp.must<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+    spec: { user: 'system:serviceaccount:kube-system:ipvs-proxy', resourceAttributes: { group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'watch' } } });
+  assert.equal(review.status.allowed, true);
+
+  const again = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test']);
+  assert.equal(again.code, 0, again.err);
+  const generations = await Promise.all(['ipvs-proxy', 'kube-proxy'].map((n) => cp.must<Ds>('GET', `/apis/apps/v1/namespaces/kube-system/daemonsets/${n}`)));
+  assert.deepEqual(generations.map((d) => d.metadata.generation), [ds.metadata.generation, kp.metadata.generation], 'a second start changes neither DaemonSet');
 });
