@@ -2,6 +2,9 @@
 // of the cluster from kube-proxy (IPVS mode) to ipvs-proxy stands, what the next step does, and
 // every reason it cannot go on safely, and changes nothing; start installs ipvs-proxy for labelled
 // nodes and keeps kube-proxy off them, once plan finds nothing in the way.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { command } from '../command.js';
 import { GLOBAL_OPTIONS, option, uniqueOptions } from '../options.js';
 import { readConfigDocument } from '../settings.js';
@@ -19,12 +22,12 @@ export const migrateCommand = command({
   name: 'migrate',
   summary: 'move a cluster from kube-proxy (IPVS mode) to ipvs-proxy: plan (where it stands, the next step, what stops it; changes nothing), start',
   options: [
-    option({ key: 'kubeconfig', flag: 'kubeconfig', doc: "the operator's kubeconfig", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' }),
+    option({ key: 'kubeconfig', flag: 'kubeconfig', doc: "the operator's kubeconfig (default ~/.kube/config)", type: 'string', default: '', env: 'KUBECONFIG', meta: 'FILE' }),
     option({ key: 'master', flag: 'master', doc: "the control-plane endpoint ipvs-proxy will use (https://HOST:PORT), over the server of kube-proxy's kubeconfig.conf", type: 'string', default: '', meta: 'URL' }),
     option({ key: 'image', flag: 'image', doc: "migrate start: ipvs-proxy's image, over the manifest's", type: 'string', default: '', meta: 'IMAGE' }),
     OUTPUT_OPTION,
   ] as const,
-  run: async ({ settings, positionals, stdout, stderr }) => {
+  run: async ({ settings, positionals, stdout, stderr, env }) => {
     const step = positionals[0] ?? 'plan';
     if (!(STEPS as readonly string[]).includes(step) || positionals.length > 1) {
       stderr.write(`ipvs-proxy migrate: unknown step "${positionals.join(' ')}"; the steps built so far: ${STEPS.join(', ')}\n`);
@@ -34,7 +37,10 @@ export const migrateCommand = command({
     try {
       // the API client is loaded only when a command talks to the API server (start-up time)
       const [{ apiEndpoint }, { readClusterFacts }] = await Promise.all([import('../../sources/api-endpoint.js'), import('../../migrate/read-cluster.js')]);
-      const { kubeConfig } = apiEndpoint({ kubeconfig: settings.kubeconfig || undefined });
+      // as kubectl: --kubeconfig, KUBECONFIG, else ~/.kube/config
+      const kubeconfig = settings.kubeconfig || join(env.HOME ?? homedir(), '.kube', 'config');
+      if (!existsSync(kubeconfig)) { stderr.write(`ipvs-proxy migrate: no kubeconfig at ${kubeconfig}: give one with --kubeconfig\n`); return 1; }
+      const { kubeConfig } = apiEndpoint({ kubeconfig });
       const assess = async () => assessMigration(await readClusterFacts(kubeConfig), { master, readConfig: readRunConfig });
       let plan: MigrationPlan = await assess();
       if (step === 'start' && !plan.refusals.length) {

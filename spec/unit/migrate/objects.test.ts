@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubeProxyAvoidance, migrationObjects, objectPath, readManifests } from '../../../lib/migrate/objects.js';
 import { MIGRATION_LABEL, readDaemonSet } from '../../../lib/migrate/facts.js';
+import { cli } from '../../helpers/cli.js';
 
 type Ds = { spec: { template: { spec: { nodeSelector: Record<string, string>; containers: Array<{ image: string; args: string[]; env: Array<{ name: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; configMap?: { name: string } }> } } } };
 
@@ -42,4 +43,9 @@ test("migrate start's change to kube-proxy: a required node affinity the plan re
 test('migrate start: manifests are found from a folder below the project, and their absence is an error', () => {
   assert.equal(readManifests(`${process.cwd()}/lib/migrate`).namespace, 'kube-system');
   assert.throws(() => readManifests('/proc/self'), /no manifests\/kustomization\.yaml above \/proc\/self/);
+});
+
+test('migrate: without --kubeconfig it reads ~/.kube/config as kubectl does, and says so when there is none', async () => {
+  const r = await cli(['migrate', 'plan'], { HOME: '/nonexistent' });
+  assert.deepEqual([r.code, r.err], [1, 'ipvs-proxy migrate: no kubeconfig at /nonexistent/.kube/config: give one with --kubeconfig\n']);
 });
