@@ -86,11 +86,13 @@ export function kubeProxyAvoidance(namespace: string, name = 'kube-proxy'): Kube
   };
 }
 
-/** The API path of an object (the kinds a migration applies). */
+const PLURAL: Readonly<Record<string, string>> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', DaemonSet: 'daemonsets',
+  ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings' };
+
+/** The API path of an object of the kinds manifests hold (the project's and kubeadm's kube-proxy). */
 export function objectPath(o: KubeObject): string {
-  const plural: Readonly<Record<string, string>> = { ServiceAccount: 'serviceaccounts', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', DaemonSet: 'daemonsets', ConfigMap: 'configmaps' };
-  const p = plural[o.kind];
-  if (!p) throw new Error(`a migration does not apply ${o.kind} objects`);
+  const p = PLURAL[o.kind];
+  if (!p) throw new Error(`no API path known for ${o.kind} objects`);
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${p}/${o.metadata.name}`;
 }

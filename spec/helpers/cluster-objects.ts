@@ -4,23 +4,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import YAML from 'yaml';
 import type { ControlPlane } from './control-plane.js';
+import { objectPath } from '../../lib/migrate/objects.js';
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
-
-const PLURAL: Record<string, string> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', DaemonSet: 'daemonsets', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings' };
 
 /** The objects of manifests/*.yaml, in the kustomization's namespace (kube-system) where namespaced. */
 export function manifestObjects(dir = 'manifests'): Obj[] {
   const files = (YAML.parse(readFileSync(`${dir}/kustomization.yaml`, 'utf8')) as { resources: string[] }).resources;
   for (const f of readdirSync(dir)) if (f.endsWith('.yaml') && f !== 'kustomization.yaml' && !files.includes(f)) throw new Error(`${f} is not in the kustomization`);
   return files.flatMap((f) => YAML.parseAllDocuments(readFileSync(`${dir}/${f}`, 'utf8')).map((d) => d.toJS() as Obj));
-}
-
-export function objectPath(o: Obj): string {
-  const plural = PLURAL[o.kind];
-  if (!plural) throw new Error(`no path for kind ${o.kind}`);
-  const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-  return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}`;
 }
 
 /** Server-side apply (as kubectl apply --server-side), or only its dry run. */
