@@ -137,8 +137,7 @@ test('deploy: SIGTERM (real cluster, VM): three times, after status and explain 
     let terminated: { exitCode: number; reason?: string; seenAfterMs: number } | undefined;
     let deleted = false;
     const t0 = Date.now();
-    // from the version read above: every change after it is delivered, however late the watch
-    // connects (one CI run's watch, connected from now, missed the terminated status)
+    // from the version read above: every change after it is delivered, however late the watch connects
     const watch = cluster.cp.watch<PodObject>(`/api/v1/namespaces/kube-system/pods?fieldSelector=metadata.name%3D${name}&resourceVersion=${p.metadata.resourceVersion}`, (type, o) => {
       const t = o.status.containerStatuses?.[0]?.state.terminated;
       if (t && !terminated) terminated = { exitCode: t.exitCode, reason: t.reason, seenAfterMs: Date.now() - t0 };
@@ -149,7 +148,7 @@ test('deploy: SIGTERM (real cluster, VM): three times, after status and explain 
     const during = await fetchFrom('client-a', `http://${clusterIP}/hostname`);
     await until(`pod ${name} not gone within 90 s`, 90_000, async () => deleted);
     watch.stop();
-    // the kubelet's own record of the stop, when the pod's status never showed it (seen once)
+    // the kubelet's own record of the stop, for when the pod's status never shows it
     terminated ??= kubeletStop('node-a', name, p.status.containerStatuses?.[0]?.containerID);
     assert.ok(terminated, `round ${round}: no terminated status of ${name} was seen before its deletion, nor its end in the kubelet's log`);
     assert.equal(terminated.exitCode, 0, `round ${round}: ${name} ended with ${terminated.exitCode} (${terminated.reason}) after ${terminated.seenAfterMs} ms`);

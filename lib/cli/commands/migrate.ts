@@ -64,7 +64,7 @@ export function renderPlan(p: MigrationPlan): string {
   const lines = [`Migration from kube-proxy: ${p.stage}`];
   if (p.mode) lines.push(`kube-proxy mode: ${p.mode}`);
   if (p.apiServer) lines.push(`control-plane endpoint: ${p.apiServer}`);
-  const carried = Object.entries(p.settings).filter(([k]) => !k.endsWith('@'));
+  const carried = Object.entries(p.settings);
   if (carried.length) lines.push(`settings taken over from config.conf: ${carried.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')}`);
   lines.push(`nodes on kube-proxy (${p.onKubeProxy.length}): ${p.onKubeProxy.join(', ') || '-'}`);
   lines.push(`nodes on ipvs-proxy (${p.onIpvsProxy.length}): ${p.onIpvsProxy.join(', ') || '-'}`);
