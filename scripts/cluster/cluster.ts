@@ -66,7 +66,7 @@ export class KubeCluster {
         return v;
       } catch (e) {
         const log = e instanceof LoggedError ? e.log : logFile;
-        throw new Error(`${what} failed: ${(e as Error).message.split('\n')[0]} (log: ${log})`, { cause: e });
+        throw new LoggedError(`${what} failed: ${(e as Error).message.split('\n')[0]} (log: ${log})`, log, { cause: e });
       }
     };
     const archives = o.archives.filter((a) => o.proxy === 'none' || !/\/(ipvs-proxy|kube-proxy)-[^/]*\.tar$/.test(a) || a.includes(`/${o.proxy}-`));

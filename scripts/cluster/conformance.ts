@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { KubeCluster, imageArchives } from './cluster.js';
 import { focusFor, runE2e, type SpecResult } from './e2e.js';
 import { PROXIES, type ProxyName } from './proxies.js';
+import { logTails } from './steps.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: {
@@ -40,6 +41,7 @@ mkdirSync(process.env.TMPDIR, { recursive: true });
 let cluster: KubeCluster | undefined;
 let results: SpecResult[] = [];
 let failure: string | undefined;
+let caught: unknown;
 // Ctrl-C or SIGTERM: the tests stop, the cluster comes down; a second signal exits at once, and
 // scripts/cluster/netns-run stops whatever still runs. Ctrl-C arrives twice (the terminal's SIGINT,
 // netns-run's SIGTERM): signals within a second of the first are one.
@@ -67,9 +69,12 @@ try {
   }
 } catch (e) {
   failure ??= (e as Error).message;
+  caught = e;
 } finally {
   await cluster?.down().catch((e: Error) => say(`conformance: tearing down: ${e.message}`));
 }
+// the end of the failed step's logs (saved by the teardown), for a reader who has only this output
+if (caught !== undefined && !stop.signal.aborted) say(logTails(caught, dir).replace(/^/gm, '  '));
 rmSync(process.env.TMPDIR, { recursive: true, force: true });
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 if (results.length) {
