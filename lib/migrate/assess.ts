@@ -21,6 +21,8 @@ export interface MigrationPlan {
   readonly settings: Readonly<Record<string, unknown>>;
   readonly onKubeProxy: readonly string[];
   readonly onIpvsProxy: readonly string[];
+  /** labelled "moving": neither proxy runs there (an interrupted step); migrate nodes or rollback settles them */
+  readonly between: readonly string[];
   /** what the next step does, in order */
   readonly next: readonly string[];
 }
@@ -34,7 +36,7 @@ export interface AssessOptions {
 export function assessMigration(facts: ClusterFacts, o: AssessOptions): MigrationPlan {
   const refusals: string[] = [];
   const { kubeProxy, ipvsProxy } = facts;
-  const stage: Stage = !ipvsProxy ? 'not started' : !kubeProxy ? 'finished' : facts.nodes.some((n) => n.labelled) ? 'moving' : 'started';
+  const stage: Stage = !ipvsProxy ? 'not started' : !kubeProxy ? 'finished' : facts.nodes.some((n) => n.labelled || n.moving) ? 'moving' : 'started';
   if (!kubeProxy && !ipvsProxy) refusals.push('kube-system has no kube-proxy DaemonSet: there is nothing to migrate from');
 
   let mode: string | undefined;
@@ -79,10 +81,11 @@ export function assessMigration(facts: ClusterFacts, o: AssessOptions): Migratio
     refusals.push(`kube-proxy's DaemonSet does not keep off nodes labelled ${MIGRATION_LABEL}, so ${labelled.join(', ')} run both proxies`);
   }
 
-  const unlabelled = facts.nodes.filter((n) => !n.labelled).map((n) => n.name);
+  const between = facts.nodes.filter((n) => n.moving).map((n) => n.name);
+  const unlabelled = facts.nodes.filter((n) => !n.labelled && !n.moving).map((n) => n.name);
   const onKubeProxy = kubeProxy ? unlabelled : [];
-  const onIpvsProxy = !ipvsProxy ? [] : ipvsProxy.onlyLabelled ? labelled : facts.nodes.map((n) => n.name);
-  return { stage, refusals, mode, apiServer, settings, onKubeProxy, onIpvsProxy, next: nextSteps(stage, onKubeProxy) };
+  const onIpvsProxy = !ipvsProxy ? [] : ipvsProxy.onlyLabelled ? labelled : facts.nodes.filter((n) => !n.moving).map((n) => n.name);
+  return { stage, refusals, mode, apiServer, settings, onKubeProxy, onIpvsProxy, between, next: nextSteps(stage, [...between, ...onKubeProxy]) };
 }
 
 function nextSteps(stage: Stage, onKubeProxy: readonly string[]): string[] {
@@ -93,8 +96,8 @@ function nextSteps(stage: Stage, onKubeProxy: readonly string[]): string[] {
     ];
     case 'started':
     case 'moving': return onKubeProxy.length
-      ? [`migrate nodes: label ${onKubeProxy.join(', ')} one at a time, each gated on ipvs-proxy's health, its adoption of kube-proxy's state and every Service's virtual server`]
-      : ["migrate finish: delete kube-proxy's DaemonSet (its ConfigMap stays, for a rollback)"];
+      ? [`migrate nodes: move ${onKubeProxy.join(', ')} one at a time, each gated on ipvs-proxy's health, its adoption of kube-proxy's state and every Service's virtual server; a node that fails a gate goes back to kube-proxy`]
+      : ["migrate finish: delete kube-proxy's DaemonSet (kept in the ConfigMap ipvs-proxy-migration, with kube-proxy's own ConfigMap, for a rollback) and run ipvs-proxy on every node, new ones too"];
     case 'finished': return [];
   }
 }

@@ -3,8 +3,12 @@
 // label): never from a local file, so any step can be interrupted and run again.
 import { isRecord, list, optInt, optRecord, optString, record, str, stringMap, type Raw } from '../sources/raw.js';
 
-/** The node label that moves a node to ipvs-proxy. */
+/**
+ * The node label that moves a node: "true" runs ipvs-proxy there; any other value ("moving") runs
+ * neither proxy, so the two never program one node at once (the kernel state stays and serves).
+ */
 export const MIGRATION_LABEL = 'ipvs-proxy.io/enabled';
+export const MOVING = 'moving';
 
 export interface ProxyDaemonSet {
   readonly name: string;
@@ -29,7 +33,12 @@ export interface KubeProxyConfigMap {
 export interface NodeFacts {
   readonly name: string;
   readonly ready: boolean;
+  /** the migration label's value: ipvs-proxy runs there */
   readonly labelled: boolean;
+  /** the label with another value: between the proxies, neither runs there */
+  readonly moving: boolean;
+  /** its first InternalIP, where a probe reaches a NodePort */
+  readonly internalIP?: string;
 }
 
 export interface ClusterFacts {
@@ -75,11 +84,16 @@ export function readKubeProxyConfigMap(obj: unknown): KubeProxyConfigMap {
 export function readNode(obj: unknown): NodeFacts {
   const o = record(obj, 'node');
   const meta = record(o.metadata, 'metadata');
-  const conditions = list(optRecord(o.status, 'status').conditions, 'status.conditions');
+  const status = optRecord(o.status, 'status');
+  const conditions = list(status.conditions, 'status.conditions');
+  const label = stringMap(meta.labels, 'metadata.labels')[MIGRATION_LABEL];
+  const internal = list(status.addresses, 'status.addresses').find((a) => isRecord(a) && a.type === 'InternalIP');
   return {
     name: str(meta.name, 'metadata.name'),
     ready: conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True'),
-    labelled: stringMap(meta.labels, 'metadata.labels')[MIGRATION_LABEL] === 'true',
+    labelled: label === 'true',
+    moving: label !== undefined && label !== 'true',
+    ...(isRecord(internal) && typeof internal.address === 'string' ? { internalIP: internal.address } : {}),
   };
 }
 

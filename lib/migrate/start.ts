@@ -8,10 +8,10 @@ import { kubeProxyAvoidance, objectPath, type KubeObject } from './objects.js';
 export const FIELD_MANAGER = 'ipvs-proxy-migrate';
 const TIMEOUT_MS = 30_000;
 
-/** Server-side apply of one object; resolves to the object as the API server stored it. */
-export async function apply(kc: KubeConfig, o: KubeObject): Promise<unknown> {
+/** Server-side apply of one object (the fields it sets owned by manager); resolves to the object as the API server stored it. */
+export async function apply(kc: KubeConfig, o: KubeObject, manager = FIELD_MANAGER): Promise<unknown> {
   const path = objectPath(o);
-  const r = await apiRequest(kc, 'PATCH', path, { params: { fieldManager: FIELD_MANAGER, force: 'true' }, body: o, contentType: 'application/apply-patch+yaml', timeoutMs: TIMEOUT_MS });
+  const r = await apiRequest(kc, 'PATCH', path, { params: { fieldManager: manager, force: 'true' }, body: o, contentType: 'application/apply-patch+yaml', timeoutMs: TIMEOUT_MS });
   if (r.status !== 200 && r.status !== 201) throw new Error(`apply ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
   return JSON.parse(r.text) as unknown;
 }

@@ -9,7 +9,7 @@ export interface ApiAnswer {
 }
 
 export async function apiRequest(
-  kc: KubeConfig, method: 'GET' | 'POST' | 'PATCH', path: string,
+  kc: KubeConfig, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string,
   o: {
     readonly params?: Readonly<Record<string, string | number | undefined>>; readonly body?: unknown; readonly timeoutMs: number;
     /** of the body; PATCH needs the kind of patch, e.g. application/apply-patch+yaml */

@@ -12,8 +12,8 @@ const kubeadm = YAML.parseAllDocuments(readFileSync('scripts/cluster/kube-proxy.
 const kubeProxyDs = kubeadm.find((o) => o.kind === 'DaemonSet')!;
 const kubeProxyCm = kubeadm.find((o) => o.kind === 'ConfigMap')!;
 const ipvsProxyDs = YAML.parse(readFileSync('manifests/daemonset.yaml', 'utf8')) as Record<string, unknown>;
-const node = (name: string, o: { ready?: boolean; labelled?: boolean } = {}) => readNode({
-  metadata: { name, labels: o.labelled ? { [MIGRATION_LABEL]: 'true' } : {} },
+const node = (name: string, o: { ready?: boolean; labelled?: boolean; moving?: boolean } = {}) => readNode({
+  metadata: { name, labels: o.labelled ? { [MIGRATION_LABEL]: 'true' } : o.moving ? { [MIGRATION_LABEL]: 'moving' } : {} },
   status: { conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
 });
 const configWith = (edit: (conf: string) => string) => readKubeProxyConfigMap({ ...kubeProxyCm, data: { ...(kubeProxyCm.data as object), 'config.conf': edit((kubeProxyCm.data as Record<string, string>)['config.conf']!) } });
@@ -91,10 +91,15 @@ test('migrate plan: nodes that are not Ready are named and stop it', () => {
 test('migrate plan: where it stands is read from the DaemonSets and the labels: started, moving, ready to finish, finished', () => {
   const started = assess(fresh({ ipvsProxy: ipvsLimited, kubeProxy: kubeProxyAvoiding }));
   assert.deepEqual([started.stage, started.refusals, started.onIpvsProxy], ['started', [], []]);
-  assert.match(started.next[0]!, /^migrate nodes: label node-a, node-b one at a time/);
+  assert.match(started.next[0]!, /^migrate nodes: move node-a, node-b one at a time/);
   const nodes: NodeFacts[] = [node('node-a', { labelled: true }), node('node-b')];
   const moving = assess(fresh({ ipvsProxy: ipvsLimited, kubeProxy: kubeProxyAvoiding, nodes }));
   assert.deepEqual([moving.stage, moving.onKubeProxy, moving.onIpvsProxy], ['moving', ['node-b'], ['node-a']]);
+  // an interrupted step: node-b between the two, neither proxy running there; the next step settles it first
+  const between = assess(fresh({ ipvsProxy: ipvsLimited, kubeProxy: kubeProxyAvoiding, nodes: [node('node-a', { labelled: true }), node('node-b', { moving: true })] }));
+  assert.deepEqual([between.stage, between.refusals, between.onKubeProxy, between.onIpvsProxy, between.between], ['moving', [], [], ['node-a'], ['node-b']]);
+  assert.match(between.next[0]!, /^migrate nodes: move node-b /);
+  assert.match(renderPlan(between), /\nnodes between the two, neither proxy running \(1\): node-b\n/);
   const allMoved = assess(fresh({ ipvsProxy: ipvsLimited, kubeProxy: kubeProxyAvoiding, nodes: [node('node-a', { labelled: true }), node('node-b', { labelled: true })] }));
   assert.match(allMoved.next[0]!, /^migrate finish: delete kube-proxy's DaemonSet/);
   const finished = assess({ ipvsProxy: ipvsLimited, nodes: nodes.map((n) => ({ ...n, labelled: true })), kubernetesServiceIPs: ['10.96.0.1'] });
