@@ -56,7 +56,7 @@ export class ClusterApi implements MoveApi {
   }
 
   async proxyStatus(pod: string): Promise<StatusReport> {
-    const out = await this.exec(pod, ['ipvs-proxy', 'status', '-o', 'json']);
+    const out = await this.exec(pod, ['ipvs-proxy', 'status', '--output', 'json']);
     return JSON.parse(out) as StatusReport;
   }
 

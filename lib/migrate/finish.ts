@@ -9,7 +9,7 @@ import type { KubeConfig } from '../sources/kube-client.js';
 import { isRecord } from '../sources/raw.js';
 import { MIGRATION_LABEL } from './facts.js';
 import { kubeProxyAvoidance, objectPath, type KubeObject } from './objects.js';
-import { apply } from './start.js';
+import { apply, rolledOut } from './start.js';
 
 /** What keeps kube-proxy's DaemonSet, as it was before the migration, while it is gone. */
 export const SAVED_CONFIGMAP = 'ipvs-proxy-migration';
@@ -60,8 +60,9 @@ export async function finishMigration(kc: KubeConfig, everywhere: readonly KubeO
     await apply(kc, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SAVED_CONFIGMAP, namespace }, data: { [SAVED_KEY]: JSON.stringify(saved) } });
     done.push(`saved kube-proxy's DaemonSet in ConfigMap ${namespace}/${SAVED_CONFIGMAP} (for migrate rollback); kube-proxy's own ConfigMap stays`);
   }
-  for (const o of everywhere) if (o.kind === 'DaemonSet') await apply(kc, o);
-  done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector): nodes that join get it`);
+  const ipvsProxy = everywhere.filter((o) => o.kind === 'DaemonSet');
+  for (const o of ipvsProxy) await apply(kc, o);
+  for (const o of ipvsProxy) done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector), so nodes that join get it (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, o.metadata.name)} s)`);
   if (ds) {
     await remove(kc, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: kubeProxy, namespace } });
     done.push(`deleted kube-proxy's DaemonSet`);
@@ -85,8 +86,10 @@ export async function prepareRollback(kc: KubeConfig, labelledOnly: readonly Kub
     await apply(kc, saved, RESTORE_MANAGER);
     done.push(`kube-proxy's DaemonSet restored from ConfigMap ${namespace}/${SAVED_CONFIGMAP}, keeping off nodes labelled ${MIGRATION_LABEL}`);
   }
-  for (const o of labelledOnly) if (o.kind === 'DaemonSet') await apply(kc, o);
-  done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true`);
+  for (const o of labelledOnly.filter((x) => x.kind === 'DaemonSet')) {
+    await apply(kc, o);
+    done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true (its pods ready there after ${await rolledOut(kc, namespace, o.metadata.name)} s)`);
+  }
   return done;
 }
 
@@ -95,7 +98,7 @@ export async function completeRollback(kc: KubeConfig, installed: readonly KubeO
   const done: string[] = [];
   // applying nothing under our field manager takes back every field it set: the avoidance
   await apply(kc, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: kubeProxy, namespace } });
-  done.push("kube-proxy's DaemonSet no longer keeps off labelled nodes");
+  done.push(`kube-proxy's DaemonSet no longer keeps off labelled nodes (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, kubeProxy)} s)`);
   for (const o of [...installed].reverse()) if (await remove(kc, o)) done.push(`deleted ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
   if (await remove(kc, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SAVED_CONFIGMAP, namespace } })) done.push(`deleted ConfigMap ${namespace}/${SAVED_CONFIGMAP}`);
   return done;

@@ -14,7 +14,7 @@ export interface GateApi {
   healthz(pod: string, port: number): Promise<number>;
   /** the ipvs-proxy container's log */
   podLog(pod: string): Promise<string>;
-  /** `ipvs-proxy status -o json` run in the pod */
+  /** `ipvs-proxy status --output json` run in the pod */
   proxyStatus(pod: string): Promise<StatusReport>;
   /** every Service port with a ClusterIP, from the API */
   servicePorts(): Promise<ServicePortKey[]>;
@@ -63,7 +63,8 @@ export function missingVirtualServers(ports: readonly ServicePortKey[], report: 
   const have = new Set<string>();
   for (const s of report.services) {
     for (const p of s.ports) {
-      if (p.virtualServers.some((vs) => vs.role === 'cluster-ip')) have.add(`${s.namespace}/${s.name} ${p.port}/${p.protocol}`);
+      // the report names protocols as the kernel does (tcp), the API as Kubernetes does (TCP)
+      if (p.virtualServers.some((vs) => vs.role === 'cluster-ip')) have.add(`${s.namespace}/${s.name} ${p.port}/${p.protocol.toUpperCase()}`);
     }
   }
   return ports.filter((k) => !have.has(k));
@@ -72,10 +73,10 @@ export function missingVirtualServers(ports: readonly ServicePortKey[], report: 
 type Gate = { readonly name: string; readonly check: () => Promise<string> };
 
 /**
- * Runs the gates of `side`'s pod until all pass (resolves to one line per gate, what each saw) or
- * the time is up (rejects with the gate that failed and why).
+ * Runs the gates of `side`'s pod until all pass (each told to passed, with what it saw, as it
+ * passes) or the time is up (rejects with the gate that failed and why).
  */
-export async function passGates(api: GateApi, side: ProxySide, pod: string, o: GateOptions): Promise<string[]> {
+export async function passGates(api: GateApi, side: ProxySide, pod: string, o: GateOptions, passed: (line: string) => void): Promise<void> {
   const gates: Gate[] = [{ name: '/healthz', check: async () => {
     const status = await api.healthz(pod, o.healthzPort);
     if (status !== 200) throw new Error(`answered ${status}`);
@@ -102,14 +103,14 @@ export async function passGates(api: GateApi, side: ProxySide, pod: string, o: G
     gates.push({ name: `probe ${service}`, check: async () => `connected to ${address}:${port} in ${(await api.connect(address, port)).toFixed(0)} ms` });
   }
   const end = Date.now() + o.timeoutMs;
-  const passed = new Map<string, string>();
+  let next = 0;
   for (;;) {
     let failure: string | undefined;
-    for (const g of gates) {
-      if (passed.has(g.name)) continue;
-      try { passed.set(g.name, await g.check()); } catch (e) { failure = `${g.name}: ${(e as Error).message}`; break; }
+    for (; next < gates.length; next++) {
+      const g = gates[next]!;
+      try { passed(`${g.name}: ${await g.check()}`); } catch (e) { failure = `${g.name}: ${(e as Error).message}`; break; }
     }
-    if (!failure) return gates.map((g) => `${g.name}: ${passed.get(g.name)}`);
+    if (!failure) return;
     if (Date.now() >= end || o.signal?.aborted) throw new Error(`${failure} (still, after ${Math.round(o.timeoutMs / 1000)} s)`);
     await sleep(o.intervalMs ?? 2000);
   }

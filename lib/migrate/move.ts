@@ -84,8 +84,7 @@ export async function moveNode(api: MoveApi, node: string, o: MoveOptions): Prom
     }
     // on the target side: its gates
     try {
-      const passed = await passGates(api, target, a.pod, { ...o.gates(node, target), ...(target === o.to && o.signal ? { signal: o.signal } : {}) });
-      for (const line of passed) o.say(node, `${target} ${line}`);
+      await passGates(api, target, a.pod, { ...o.gates(node, target), ...(target === o.to && o.signal ? { signal: o.signal } : {}) }, (line) => o.say(node, `${target} ${line}`));
     } catch (e) {
       const why = o.signal?.aborted && target === o.to ? 'interrupted' : `gate ${(e as Error).message}`;
       if (target !== o.to) throw new Error(`${node} is back on ${target} after "${reason}", but fails its gate there: ${(e as Error).message}`);

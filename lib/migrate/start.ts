@@ -1,8 +1,10 @@
 // `migrate start`: applies ipvs-proxy's objects (on labelled nodes only) and keeps kube-proxy's
 // DaemonSet off those nodes, by server-side apply under one field manager, so running it again
 // changes nothing and a rollback can find what it set. No node changes proxy here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { apiRequest } from '../sources/api-request.js';
 import type { KubeConfig } from '../sources/kube-client.js';
+import { isRecord } from '../sources/raw.js';
 import { kubeProxyAvoidance, objectPath, type KubeObject } from './objects.js';
 
 export const FIELD_MANAGER = 'ipvs-proxy-migrate';
@@ -24,6 +26,31 @@ export async function startMigration(kc: KubeConfig, objects: readonly KubeObjec
     done.push(`applied ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
   }
   await apply(kc, kubeProxyAvoidance(namespace));
-  done.push(`kube-proxy's DaemonSet keeps off labelled nodes (a required node affinity; its pods restart once, node by node)`);
+  const seconds = await rolledOut(kc, namespace, 'kube-proxy');
+  done.push(`kube-proxy's DaemonSet keeps off labelled nodes (a required node affinity; its pods restarted once, node by node, in ${seconds} s)`);
   return done;
+}
+
+/**
+ * Waits until the DaemonSet runs a ready pod of its current template on every node it should: a
+ * change to its template restarts its pods node by node, and nodes move only once that is over.
+ * Resolves to the seconds it took.
+ */
+export async function rolledOut(kc: KubeConfig, namespace: string, name: string, timeoutMs = 600_000): Promise<number> {
+  const t0 = Date.now();
+  const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/${name}`;
+  for (;;) {
+    const r = await apiRequest(kc, 'GET', path, { timeoutMs: TIMEOUT_MS });
+    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}`);
+    const ds = JSON.parse(r.text) as { metadata?: { generation?: number }; status?: Record<string, unknown> };
+    const s = isRecord(ds.status) ? ds.status : {};
+    // the API leaves out counts that are 0
+    const n = (k: string) => Number(s[k] ?? 0);
+    const desired = n('desiredNumberScheduled');
+    if (n('observedGeneration') >= Number(ds.metadata?.generation ?? 0) && n('updatedNumberScheduled') === desired && n('numberReady') === desired && n('numberAvailable') === desired) {
+      return Math.round((Date.now() - t0) / 1000);
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${name}'s pods did not all restart and become ready within ${timeoutMs / 1000} s: ${JSON.stringify(s)}`);
+    await sleep(1000);
+  }
 }

@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readonly dir: string;
   /** the OCI archives of scripts/cluster/images (built outside the network namespace, where buildah has its cgroups) */
   readonly archives: readonly string[];
+  /** import both proxies' images, not only the deployed one's (a migration from one to the other) */
+  readonly bothProxyImages?: boolean;
   readonly vmMemoryMiB?: number;
   readonly log?: (line: string) => void;
   /** for tests of this harness: how long a node may take (default 180 s), and another API server address for the kubelets */
@@ -69,7 +71,7 @@ export class KubeCluster {
         throw new LoggedError(`${what} failed: ${(e as Error).message.split('\n')[0]} (log: ${log})`, log, { cause: e });
       }
     };
-    const archives = o.archives.filter((a) => o.proxy === 'none' || !/\/(ipvs-proxy|kube-proxy)-[^/]*\.tar$/.test(a) || a.includes(`/${o.proxy}-`));
+    const archives = o.archives.filter((a) => o.proxy === 'none' || o.bothProxyImages || !/\/(ipvs-proxy|kube-proxy)-[^/]*\.tar$/.test(a) || a.includes(`/${o.proxy}-`));
     const cp = await step('control plane', join(o.dir, 'control-plane'), () =>
       ControlPlane.start({ address: HOST_ADDRESS, port: API_PORT, controllers: 'all', clusterCidr: CLUSTER_CIDR, scheduler: true, kubelets: true }));
     let vm: ClusterVm | undefined;

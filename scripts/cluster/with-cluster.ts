@@ -5,16 +5,20 @@
 // tried once more in a new folder: the VM under emulation can stall for tens of seconds when the
 // machine is busy (a CI run saw both vCPUs "stuck for 23s" while two nodes booted).
 // Usage (inside scripts/cluster/netns-run, CLUSTER_IMAGES set): node --import tsx
-// scripts/cluster/with-cluster.ts CMD [ARG...]; exits with CMD's status.
+// scripts/cluster/with-cluster.ts [--proxy kube-proxy] CMD [ARG...]; exits with CMD's status.
+// With --proxy kube-proxy the cluster runs kube-proxy and holds ipvs-proxy's image too (a migration).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeCluster, imageArchives } from './cluster.js';
+import { PROXIES, type ProxyName } from './proxies.js';
 import { logTails } from './steps.js';
 
-const [cmd, ...args] = process.argv.slice(2);
-if (!cmd) { console.error('usage: with-cluster CMD [ARG...]'); process.exit(2); }
+const argv = process.argv.slice(2);
+const proxy: ProxyName = argv[0] === '--proxy' ? (argv[1] as ProxyName) : 'ipvs-proxy';
+const [cmd, ...args] = argv[0] === '--proxy' ? argv.slice(2) : argv;
+if (!cmd || !PROXIES.includes(proxy)) { console.error(`usage: with-cluster [--proxy ${PROXIES.join('|')}] CMD [ARG...]`); process.exit(2); }
 const ATTEMPTS = 2;
 
 async function bringUp(): Promise<{ cluster: KubeCluster; dir: string }> {
@@ -24,7 +28,7 @@ async function bringUp(): Promise<{ cluster: KubeCluster; dir: string }> {
     process.env.TMPDIR = join(dir, 'tmp');
     mkdirSync(process.env.TMPDIR);
     try {
-      return { cluster: await KubeCluster.up({ proxy: 'ipvs-proxy', nodes: 2, dir, archives: imageArchives() }), dir };
+      return { cluster: await KubeCluster.up({ proxy, nodes: 2, dir, archives: imageArchives(), bothProxyImages: proxy === 'kube-proxy' }), dir };
     } catch (e) {
       console.error(`with-cluster: ${(e as Error).message}`);
       console.error(logTails(e, dir).replace(/^/gm, '  '));

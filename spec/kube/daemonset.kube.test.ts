@@ -11,8 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeCluster, nodeIp } from '../../scripts/cluster/cluster.js';
 import { until } from '../../scripts/cluster/steps.js';
 import { IPVS_PROXY_IMAGE } from '../../scripts/cluster/proxies.js';
-import { kubeBinary } from '../helpers/control-plane.js';
-import { exec } from '../helpers/exec.js';
+import { applyObjects, kubectlMust } from '../helpers/kube-cluster-test.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const NS = 'deploy';
@@ -23,16 +22,8 @@ let nodePort: number;
 
 interface PodObject { metadata: { name: string; resourceVersion?: string; deletionTimestamp?: string }; spec: { nodeName?: string; containers: Array<{ image: string }> }; status: { podIP?: string; containerStatuses?: Array<{ containerID?: string; restartCount: number; ready: boolean; image: string; state: { running?: { startedAt: string }; terminated?: { exitCode: number; reason?: string } } }> } }
 
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await cluster.kubectl(...args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return r.stdout;
-}
-
-async function apply(objects: unknown[]): Promise<void> {
-  const r = await exec(kubeBinary('kubectl'), [`--kubeconfig=${cluster.kubeconfig}`, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
-  if (r.code !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
-}
+const kubectl = (...args: string[]) => kubectlMust(cluster, ...args);
+const apply = (objects: unknown[]) => applyObjects(cluster, objects);
 
 const pod = (name: string, node: string, args: string[], labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod',
   metadata: { name, namespace: NS, labels }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: AGNHOST, args }] } });

@@ -16,7 +16,9 @@ const report = (ports: readonly string[]): StatusReport => ({ from: 'proxy', pro
   services: ports.map((k) => {
     const [svc, pp] = k.split(' ');
     const [namespace, name] = svc!.split('/');
-    const [port, protocol] = pp!.split('/');
+    const [port, upper] = pp!.split('/');
+    // as the real report has it: the kernel's lowercase names
+    const protocol = upper!.toLowerCase();
     return { namespace: namespace!, name: name!, type: 'ClusterIP', ports: [{ name: '', protocol: protocol!, port: Number(port),
       endpoints: { ready: 1, serving: 1, terminating: 0 } as never,
       virtualServers: [{ key: `${protocol} 10.96.0.1:${port}`, address: '10.96.0.1', port: Number(port), protocol: protocol!, role: 'cluster-ip', scheduler: 'rr', counts: {} as never }] }] };
