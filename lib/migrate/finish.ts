@@ -51,7 +51,7 @@ function isAvoidanceOnly(affinity: unknown): boolean {
 }
 
 /** Finish: ipvs-proxy on every node (new ones too), kube-proxy's DaemonSet saved and deleted. */
-export async function finishMigration(kc: KubeConfig, everywhere: readonly KubeObject[], namespace: string, kubeProxy = 'kube-proxy'): Promise<string[]> {
+export async function finishMigration(kc: KubeConfig, namespace: string, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
   const done: string[] = [];
   const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/${kubeProxy}`;
   const ds = await get(kc, path);
@@ -60,9 +60,9 @@ export async function finishMigration(kc: KubeConfig, everywhere: readonly KubeO
     await apply(kc, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SAVED_CONFIGMAP, namespace }, data: { [SAVED_KEY]: JSON.stringify(saved) } });
     done.push(`saved kube-proxy's DaemonSet in ConfigMap ${namespace}/${SAVED_CONFIGMAP} (for migrate rollback); kube-proxy's own ConfigMap stays`);
   }
-  const ipvsProxy = everywhere.filter((o) => o.kind === 'DaemonSet');
-  for (const o of ipvsProxy) await apply(kc, o);
-  for (const o of ipvsProxy) done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector), so nodes that join get it (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, o.metadata.name)} s)`);
+  if (await onLabelledOnly(kc, namespace, ipvsProxy, false)) {
+    done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector), so nodes that join get it (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, ipvsProxy)} s)`);
+  }
   if (ds) {
     await remove(kc, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: kubeProxy, namespace } });
     done.push(`deleted kube-proxy's DaemonSet`);
@@ -71,7 +71,7 @@ export async function finishMigration(kc: KubeConfig, everywhere: readonly KubeO
 }
 
 /** A rollback's first part: kube-proxy's DaemonSet back (off labelled nodes), ipvs-proxy back to labelled nodes only. */
-export async function prepareRollback(kc: KubeConfig, labelledOnly: readonly KubeObject[], namespace: string, kubeProxy = 'kube-proxy'): Promise<string[]> {
+export async function prepareRollback(kc: KubeConfig, namespace: string, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
   const done: string[] = [];
   if (!await get(kc, `/apis/apps/v1/namespaces/${namespace}/daemonsets/${kubeProxy}`)) {
     const cm = await get(kc, `/api/v1/namespaces/${namespace}/configmaps/${SAVED_CONFIGMAP}`);
@@ -86,11 +86,27 @@ export async function prepareRollback(kc: KubeConfig, labelledOnly: readonly Kub
     await apply(kc, saved, RESTORE_MANAGER);
     done.push(`kube-proxy's DaemonSet restored from ConfigMap ${namespace}/${SAVED_CONFIGMAP}, keeping off nodes labelled ${MIGRATION_LABEL}`);
   }
-  for (const o of labelledOnly.filter((x) => x.kind === 'DaemonSet')) {
-    await apply(kc, o);
-    done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true (its pods ready there after ${await rolledOut(kc, namespace, o.metadata.name)} s)`);
+  if (await onLabelledOnly(kc, namespace, ipvsProxy, true)) {
+    done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true again (its pods restarted once, in ${await rolledOut(kc, namespace, ipvsProxy)} s)`);
   }
   return done;
+}
+
+/**
+ * Adds or removes the migration label in the DaemonSet's node selector, and nothing else (its
+ * image and arguments stay as they run); false when it was so already.
+ */
+async function onLabelledOnly(kc: KubeConfig, namespace: string, name: string, on: boolean): Promise<boolean> {
+  const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/${name}`;
+  const ds = await get(kc, path) as { spec?: { template?: { spec?: { nodeSelector?: Record<string, string> } } } } | undefined;
+  if (!ds) throw new Error(`no DaemonSet ${namespace}/${name}`);
+  const selector = ds.spec?.template?.spec?.nodeSelector;
+  if ((selector?.[MIGRATION_LABEL] === 'true') === on) return false;
+  const key = `/spec/template/spec/nodeSelector/${MIGRATION_LABEL.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  const patch = on ? (selector ? [{ op: 'add', path: key, value: 'true' }] : [{ op: 'add', path: '/spec/template/spec/nodeSelector', value: { [MIGRATION_LABEL]: 'true' } }]) : [{ op: 'remove', path: key }];
+  const r = await apiRequest(kc, 'PATCH', path, { body: patch, contentType: 'application/json-patch+json', timeoutMs: TIMEOUT_MS });
+  if (r.status !== 200) throw new Error(`the node selector of ${name}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+  return true;
 }
 
 /** A rollback's last part, every node back on kube-proxy: kube-proxy as before the migration, ipvs-proxy's objects gone. */

@@ -47,11 +47,9 @@ export interface MigrationObjectsOptions {
   readonly image?: string;
   /** the control-plane endpoint when kube-proxy's kubeconfig.conf does not give a usable one */
   readonly master?: string;
-  /** once kube-proxy is gone (migrate finish): on every node, not only labelled ones */
-  readonly everyNode?: boolean;
 }
 
-/** ipvs-proxy's objects for a migration: what manifests/kubeadm deploys, on labelled nodes only (or every node). */
+/** ipvs-proxy's objects for a migration: what manifests/kubeadm deploys, on labelled nodes only. */
 export function migrationObjects(m: Manifests, o: MigrationObjectsOptions = {}): KubeObject[] {
   const out: KubeObject[] = [];
   for (const obj of m.base) {
@@ -71,7 +69,7 @@ type PodSpec = { nodeSelector?: Record<string, string>; containers: Array<{ imag
 
 function onLabelledNodes<T extends KubeObject>(ds: T, o: MigrationObjectsOptions): T {
   const pod = (ds as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
-  if (!o.everyNode) pod.nodeSelector = { ...pod.nodeSelector, [MIGRATION_LABEL]: 'true' };
+  pod.nodeSelector = { ...pod.nodeSelector, [MIGRATION_LABEL]: 'true' };
   const c = pod.containers[0]!;
   if (o.image) c.image = o.image;
   if (o.master) c.args = [...(c.args ?? []), `--master=${o.master}`];

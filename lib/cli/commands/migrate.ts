@@ -63,7 +63,7 @@ export const migrateCommand = command({
       if (step !== 'plan' && !plan.refusals.length) {
         const objects = await import('../../migrate/objects.js');
         const manifests = objects.readManifests();
-        const installed = (everyNode = false) => objects.migrationObjects(manifests, { image: settings.image || undefined, master, everyNode });
+        const installed = () => objects.migrationObjects(manifests, { image: settings.image || undefined, master });
         const stepDone = await runStep(step, plan, { kubeConfig, kubeconfig, installed, namespace: manifests.namespace, settings, say, stderr });
         code = stepDone ? 0 : 1;
         plan = await assess();
@@ -81,7 +81,7 @@ export const migrateCommand = command({
 interface StepContext {
   readonly kubeConfig: KubeConfig;
   readonly kubeconfig: string;
-  readonly installed: (everyNode?: boolean) => KubeObject[];
+  readonly installed: () => KubeObject[];
   readonly namespace: string;
   readonly settings: { readonly nodes: readonly string[]; readonly batch: number; readonly probe: string; readonly timeout: number };
   readonly say: (line: string) => void;
@@ -103,7 +103,7 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
       if (plan.stage === 'not started') return refuse('the migration has not started (migrate start)');
       if (plan.onKubeProxy.length || plan.between.length) return refuse(`nodes not yet on ipvs-proxy: ${[...plan.between, ...plan.onKubeProxy].join(', ')} (migrate nodes)`);
       const { finishMigration } = await import('../../migrate/finish.js');
-      for (const line of await finishMigration(kubeConfig, c.installed(true), namespace)) say(line);
+      for (const line of await finishMigration(kubeConfig, namespace)) say(line);
       return true;
     }
     case 'nodes':
@@ -111,7 +111,7 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
       if (plan.stage === 'not started') return refuse('the migration has not started (migrate start)');
       if (step === 'nodes' && plan.stage === 'finished') return refuse('the migration is finished: every node runs ipvs-proxy');
       const finish = await import('../../migrate/finish.js');
-      if (step === 'rollback') for (const line of await finish.prepareRollback(kubeConfig, c.installed(), namespace)) say(line);
+      if (step === 'rollback') for (const line of await finish.prepareRollback(kubeConfig, namespace)) say(line);
       const to = step === 'nodes' ? 'ipvs-proxy' : 'kube-proxy';
       const facts = await (await import('../../migrate/read-cluster.js')).readClusterFacts(kubeConfig);
       const todo = facts.nodes.filter((n) => (to === 'ipvs-proxy' ? !n.labelled : n.labelled || n.moving))

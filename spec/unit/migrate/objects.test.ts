@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { kubeProxyAvoidance, migrationObjects, objectPath, readManifests } from '../../../lib/migrate/objects.js';
 import { MIGRATION_LABEL, readDaemonSet } from '../../../lib/migrate/facts.js';
 import { cli } from '../../helpers/cli.js';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { savedForm } from '../../../lib/migrate/finish.js';
 
 type Ds = { spec: { template: { spec: { nodeSelector: Record<string, string>; containers: Array<{ image: string; args: string[]; env: Array<{ name: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; configMap?: { name: string } }> } } } };
 
@@ -48,4 +51,20 @@ test('migrate start: manifests are found from a folder below the project, and th
 test('migrate: without --kubeconfig it reads ~/.kube/config as kubectl does, and says so when there is none', async () => {
   const r = await cli(['migrate', 'plan'], { HOME: '/nonexistent' });
   assert.deepEqual([r.code, r.err], [1, 'ipvs-proxy migrate: no kubeconfig at /nonexistent/.kube/config: give one with --kubeconfig\n']);
+});
+
+test("migrate finish keeps kube-proxy's DaemonSet as kubeadm made it: the avoidance start added, the status and server-set metadata are left out", () => {
+  const kubeadm = YAML.parseAllDocuments(readFileSync('scripts/cluster/kube-proxy.yaml', 'utf8')).map((d) => d.toJS() as { kind: string; spec: { template: { spec: Record<string, unknown> } } }).find((o) => o.kind === 'DaemonSet')!;
+  const live = structuredClone(kubeadm) as typeof kubeadm & { metadata: Record<string, unknown>; status?: unknown };
+  live.spec.template.spec.affinity = (kubeProxyAvoidance('kube-system').spec as { template: { spec: { affinity: unknown } } }).template.spec.affinity;
+  live.metadata = { ...live.metadata, uid: 'u', resourceVersion: '9', generation: 3, managedFields: [{}], annotations: { 'deprecated.daemonset.template.generation': '3' } };
+  live.status = { numberReady: 2 };
+  const saved = savedForm(live);
+  assert.deepEqual(saved.spec, kubeadm.spec, 'the spec as kubeadm made it');
+  assert.deepEqual(Object.keys(saved.metadata).sort(), ['labels', 'name', 'namespace']);
+  assert.equal('status' in saved, false);
+  // an affinity of the operator's own is kept
+  const own = structuredClone(live);
+  own.spec.template.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['a'] }] }] } } };
+  assert.deepEqual((savedForm(own).spec as typeof kubeadm.spec).template.spec.affinity, own.spec.template.spec.affinity);
 });
