@@ -91,8 +91,8 @@ export function assessMigration(facts: ClusterFacts, o: AssessOptions): Migratio
 function nextSteps(stage: Stage, onKubeProxy: readonly string[]): string[] {
   switch (stage) {
     case 'not started': return [
-      'migrate start: create the ipvs-proxy ServiceAccount, its ClusterRole and binding, the ipvs-proxy ConfigMap (kube-proxy\'s config.conf and the control-plane endpoint) and its DaemonSet, limited to nodes labelled ' + MIGRATION_LABEL + '=true',
-      'migrate start: make kube-proxy\'s DaemonSet keep off labelled nodes (a required node affinity); no node changes yet',
+      `migrate start: create the ipvs-proxy ServiceAccount, its ClusterRole and binding, and its DaemonSet (reading kube-proxy's ConfigMap: config.conf and the endpoint in kubeconfig.conf), limited to nodes labelled ${MIGRATION_LABEL}=true`,
+      "migrate start: make kube-proxy's DaemonSet keep off labelled nodes (a required node affinity; its pods restart once); no node changes proxy yet",
     ];
     case 'started':
     case 'moving': return onKubeProxy.length

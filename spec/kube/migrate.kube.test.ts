@@ -172,8 +172,10 @@ test('migrate (real cluster, VM): plan, start, nodes (gated, with a NodePort pro
   assert.equal(finish.code, 0, finish.err);
   assert.match(finish.out, /^Migration from kube-proxy: finished$/m);
   assert.equal((await cluster.cp.request('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')).status, 404);
-  const ds = await cluster.cp.must<{ spec: { template: { spec: { nodeSelector?: Record<string, string> } } } }>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/ipvs-proxy');
+  const ds = await cluster.cp.must<{ spec: { template: { spec: { nodeSelector?: Record<string, string>; containers: Array<{ image: string }> } } } }>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/ipvs-proxy');
   assert.equal(ds.spec.template.spec.nodeSelector?.[MIGRATION_LABEL], undefined, 'ipvs-proxy runs on every node once finished');
+  assert.equal(ds.spec.template.spec.containers[0]!.image, IPVS_PROXY_IMAGE, 'finish keeps the image start was given');
+  assert.deepEqual(await proxies(), { 'node-a': ['ipvs-proxy'], 'node-b': ['ipvs-proxy'] }, 'its restarted pods are ready');
   await sleep(2000);
   assert.deepEqual((await requestsSince()).failed, []);
 });
