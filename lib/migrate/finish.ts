@@ -9,7 +9,7 @@ import type { KubeConfig } from '../sources/kube-client.js';
 import { isRecord } from '../sources/raw.js';
 import { MIGRATION_LABEL } from './facts.js';
 import { kubeProxyAvoidance, objectPath, type KubeObject } from './objects.js';
-import { apply, rolledOut } from './start.js';
+import { apply, restarted } from './start.js';
 
 /** What keeps kube-proxy's DaemonSet, as it was before the migration, while it is gone. */
 export const SAVED_CONFIGMAP = 'ipvs-proxy-migration';
@@ -51,7 +51,7 @@ function isAvoidanceOnly(affinity: unknown): boolean {
 }
 
 /** Finish: ipvs-proxy on every node (new ones too), kube-proxy's DaemonSet saved and deleted. */
-export async function finishMigration(kc: KubeConfig, namespace: string, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
+export async function finishMigration(kc: KubeConfig, namespace: string, wait = true, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
   const done: string[] = [];
   const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/${kubeProxy}`;
   const ds = await get(kc, path);
@@ -61,7 +61,7 @@ export async function finishMigration(kc: KubeConfig, namespace: string, ipvsPro
     done.push(`saved kube-proxy's DaemonSet in ConfigMap ${namespace}/${SAVED_CONFIGMAP} (for migrate rollback); kube-proxy's own ConfigMap stays`);
   }
   if (await onLabelledOnly(kc, namespace, ipvsProxy, false)) {
-    done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector), so nodes that join get it (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, ipvsProxy)} s)`);
+    done.push(`ipvs-proxy's DaemonSet runs on every node (no ${MIGRATION_LABEL} selector), so nodes that join get it (${await restarted(kc, namespace, ipvsProxy, wait)})`);
   }
   if (ds) {
     await remove(kc, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: kubeProxy, namespace } });
@@ -71,7 +71,7 @@ export async function finishMigration(kc: KubeConfig, namespace: string, ipvsPro
 }
 
 /** A rollback's first part: kube-proxy's DaemonSet back (off labelled nodes), ipvs-proxy back to labelled nodes only. */
-export async function prepareRollback(kc: KubeConfig, namespace: string, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
+export async function prepareRollback(kc: KubeConfig, namespace: string, wait = true, ipvsProxy = 'ipvs-proxy', kubeProxy = 'kube-proxy'): Promise<string[]> {
   const done: string[] = [];
   if (!await get(kc, `/apis/apps/v1/namespaces/${namespace}/daemonsets/${kubeProxy}`)) {
     const cm = await get(kc, `/api/v1/namespaces/${namespace}/configmaps/${SAVED_CONFIGMAP}`);
@@ -87,7 +87,7 @@ export async function prepareRollback(kc: KubeConfig, namespace: string, ipvsPro
     done.push(`kube-proxy's DaemonSet restored from ConfigMap ${namespace}/${SAVED_CONFIGMAP}, keeping off nodes labelled ${MIGRATION_LABEL}`);
   }
   if (await onLabelledOnly(kc, namespace, ipvsProxy, true)) {
-    done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true again (its pods restarted once, in ${await rolledOut(kc, namespace, ipvsProxy)} s)`);
+    done.push(`ipvs-proxy's DaemonSet runs only on nodes labelled ${MIGRATION_LABEL}=true again (${await restarted(kc, namespace, ipvsProxy, wait)})`);
   }
   return done;
 }
@@ -110,11 +110,11 @@ async function onLabelledOnly(kc: KubeConfig, namespace: string, name: string, o
 }
 
 /** A rollback's last part, every node back on kube-proxy: kube-proxy as before the migration, ipvs-proxy's objects gone. */
-export async function completeRollback(kc: KubeConfig, installed: readonly KubeObject[], namespace: string, kubeProxy = 'kube-proxy'): Promise<string[]> {
+export async function completeRollback(kc: KubeConfig, installed: readonly KubeObject[], namespace: string, wait = true, kubeProxy = 'kube-proxy'): Promise<string[]> {
   const done: string[] = [];
   // applying nothing under our field manager takes back every field it set: the avoidance
   await apply(kc, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: kubeProxy, namespace } });
-  done.push(`kube-proxy's DaemonSet no longer keeps off labelled nodes (its pods restarted once, node by node, in ${await rolledOut(kc, namespace, kubeProxy)} s)`);
+  done.push(`kube-proxy's DaemonSet no longer keeps off labelled nodes (${await restarted(kc, namespace, kubeProxy, wait)})`);
   for (const o of [...installed].reverse()) if (await remove(kc, o)) done.push(`deleted ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
   if (await remove(kc, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SAVED_CONFIGMAP, namespace } })) done.push(`deleted ConfigMap ${namespace}/${SAVED_CONFIGMAP}`);
   return done;

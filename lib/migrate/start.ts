@@ -19,16 +19,20 @@ export async function apply(kc: KubeConfig, o: KubeObject, manager = FIELD_MANAG
 }
 
 /** Applies the objects, then kube-proxy's avoidance; one line per object for the operator. */
-export async function startMigration(kc: KubeConfig, objects: readonly KubeObject[], namespace: string): Promise<string[]> {
+export async function startMigration(kc: KubeConfig, objects: readonly KubeObject[], namespace: string, wait = true): Promise<string[]> {
   const done: string[] = [];
   for (const o of objects) {
     await apply(kc, o);
     done.push(`applied ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
   }
   await apply(kc, kubeProxyAvoidance(namespace));
-  const seconds = await rolledOut(kc, namespace, 'kube-proxy');
-  done.push(`kube-proxy's DaemonSet keeps off labelled nodes (a required node affinity; its pods restarted once, node by node, in ${seconds} s)`);
+  done.push(`kube-proxy's DaemonSet keeps off labelled nodes (a required node affinity; ${await restarted(kc, namespace, 'kube-proxy', wait)})`);
   return done;
+}
+
+/** The restart of a DaemonSet's pods that a change to its template causes: waited for, or not (--no-wait). */
+export async function restarted(kc: KubeConfig, namespace: string, name: string, wait: boolean): Promise<string> {
+  return wait ? `its pods restarted once, node by node, in ${await rolledOut(kc, namespace, name)} s` : 'its pods restart once, node by node: not waited for (--no-wait)';
 }
 
 /**

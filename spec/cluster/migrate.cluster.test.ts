@@ -45,17 +45,21 @@ test("real API server: migrate plan reads kubeadm's kube-proxy (IPVS mode), refu
   assert.match(plan.next[0]!, /^migrate start: create the ipvs-proxy ServiceAccount/);
   assert.equal(JSON.stringify((await cp.must<{ items: unknown[] }>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets')).items), before, 'the DaemonSets are as they were');
 
-  const unknownStep = await cli(['migrate', 'nodes', '--kubeconfig', kubeconfig]);
-  assert.deepEqual([unknownStep.code, unknownStep.err], [2, 'ipvs-proxy migrate: unknown step "nodes"; the steps built so far: plan, start\n']);
+  const early = await cli(['migrate', 'nodes', '--kubeconfig', kubeconfig]);
+  assert.deepEqual([early.code, early.err], [1, 'ipvs-proxy migrate nodes: the migration has not started (migrate start)\n']);
+  const unknownStep = await cli(['migrate', 'move', '--kubeconfig', kubeconfig]);
+  assert.deepEqual([unknownStep.code, unknownStep.err], [2, 'ipvs-proxy migrate: unknown step "move"; the steps: plan, start, nodes, finish, rollback\n']);
 });
 
 test('real API server: migrate start installs ipvs-proxy for labelled nodes and keeps kube-proxy off them; the plan then says started; a second start changes nothing', async () => {
   const kubeconfig = join(cp.dir, 'admin.kubeconfig');
-  const r = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test']);
+  // no kubelets here (no DaemonSet pod ever runs): start does not wait for kube-proxy's pods to restart
+  const r = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test', '--no-wait']);
   assert.equal(r.code, 0, r.err + r.out);
   assert.match(r.out, /^applied ServiceAccount kube-system\/ipvs-proxy\napplied ClusterRole ipvs-proxy\napplied ClusterRoleBinding ipvs-proxy\napplied DaemonSet kube-system\/ipvs-proxy\nkube-proxy's DaemonSet keeps off labelled nodes/);
   assert.match(r.out, /\n\nMigration from kube-proxy: started\n/);
-  assert.match(r.out, /Next:\n {2}- migrate nodes: label node-a, node-b one at a time/);
+  assert.match(r.out, /not waited for \(--no-wait\)\)\n/);
+  assert.match(r.out, /Next:\n {2}- migrate nodes: move node-a, node-b one at a time/);
   type Ds = { metadata: { generation: number }; spec: { template: { spec: { nodeSelector: Record<string, string>; affinity?: unknown; containers: Array<{ image: string; args: string[] }> } } } };
   const ds = await cp.must<Ds>('GET', '/apis/apps/v1/namespaces/kube-system/daemonsets/ipvs-proxy');
   assert.equal(ds.spec.template.spec.nodeSelector['ipvs-proxy.io/enabled'], 'true');
@@ -68,7 +72,7 @@ test('real API server: migrate start installs ipvs-proxy for labelled nodes and 
     spec: { user: 'system:serviceaccount:kube-system:ipvs-proxy', resourceAttributes: { group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'watch' } } });
   assert.equal(review.status.allowed, true);
 
-  const again = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test']);
+  const again = await cli(['migrate', 'start', '--kubeconfig', kubeconfig, '--image', 'localhost/ipvs-proxy:test', '--no-wait']);
   assert.equal(again.code, 0, again.err);
   const generations = await Promise.all(['ipvs-proxy', 'kube-proxy'].map((n) => cp.must<Ds>('GET', `/apis/apps/v1/namespaces/kube-system/daemonsets/${n}`)));
   assert.deepEqual(generations.map((d) => d.metadata.generation), [ds.metadata.generation, kp.metadata.generation], 'a second start changes neither DaemonSet');

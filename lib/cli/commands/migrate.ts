@@ -38,6 +38,7 @@ export const migrateCommand = command({
     option({ key: 'batch', flag: 'batch', doc: 'migrate nodes/rollback: nodes moved at once', type: 'integer', default: 1, meta: 'N' }),
     option({ key: 'probe', flag: 'probe', doc: "migrate nodes/rollback: a NodePort Service each moved node must answer on (a TCP connection from here to the node's address)", type: 'string', default: '', meta: 'NAMESPACE/NAME' }),
     option({ key: 'timeout', flag: 'timeout', doc: "migrate nodes/rollback: how long a node's step (a pod to go or be ready) or its gates may take before it goes back", type: 'duration', default: 180_000, meta: 'DURATION' }),
+    option({ key: 'wait', flag: 'wait', doc: "start, finish, rollback: wait while a DaemonSet's pods restart for a change they made (--no-wait: go on at once)", type: 'boolean', default: true }),
     OUTPUT_OPTION,
   ] as const,
   run: async ({ settings, positionals, stdout, stderr, env }) => {
@@ -83,7 +84,7 @@ interface StepContext {
   readonly kubeconfig: string;
   readonly installed: () => KubeObject[];
   readonly namespace: string;
-  readonly settings: { readonly nodes: readonly string[]; readonly batch: number; readonly probe: string; readonly timeout: number };
+  readonly settings: { readonly nodes: readonly string[]; readonly batch: number; readonly probe: string; readonly timeout: number; readonly wait: boolean };
   readonly say: (line: string) => void;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -96,14 +97,14 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
     case 'start': {
       if (plan.stage === 'finished') return refuse("the migration is finished: kube-proxy's DaemonSet is gone");
       const { startMigration } = await import('../../migrate/start.js');
-      for (const line of await startMigration(kubeConfig, c.installed(), namespace)) say(line);
+      for (const line of await startMigration(kubeConfig, c.installed(), namespace, c.settings.wait)) say(line);
       return true;
     }
     case 'finish': {
       if (plan.stage === 'not started') return refuse('the migration has not started (migrate start)');
       if (plan.onKubeProxy.length || plan.between.length) return refuse(`nodes not yet on ipvs-proxy: ${[...plan.between, ...plan.onKubeProxy].join(', ')} (migrate nodes)`);
       const { finishMigration } = await import('../../migrate/finish.js');
-      for (const line of await finishMigration(kubeConfig, namespace)) say(line);
+      for (const line of await finishMigration(kubeConfig, namespace, c.settings.wait)) say(line);
       return true;
     }
     case 'nodes':
@@ -111,7 +112,7 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
       if (plan.stage === 'not started') return refuse('the migration has not started (migrate start)');
       if (step === 'nodes' && plan.stage === 'finished') return refuse('the migration is finished: every node runs ipvs-proxy');
       const finish = await import('../../migrate/finish.js');
-      if (step === 'rollback') for (const line of await finish.prepareRollback(kubeConfig, namespace)) say(line);
+      if (step === 'rollback') for (const line of await finish.prepareRollback(kubeConfig, namespace, c.settings.wait)) say(line);
       const to = step === 'nodes' ? 'ipvs-proxy' : 'kube-proxy';
       const facts = await (await import('../../migrate/read-cluster.js')).readClusterFacts(kubeConfig);
       const todo = facts.nodes.filter((n) => (to === 'ipvs-proxy' ? !n.labelled : n.labelled || n.moving))
@@ -122,7 +123,7 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
       if (!ok || step === 'nodes') return ok;
       const left = (await (await import('../../migrate/read-cluster.js')).readClusterFacts(kubeConfig)).nodes.filter((n) => n.labelled || n.moving);
       if (left.length) { say(`nodes still on ipvs-proxy: ${left.map((n) => n.name).join(', ')}; the rollback completes once they move (migrate rollback)`); return true; }
-      for (const line of await finish.completeRollback(kubeConfig, c.installed(), namespace)) say(line);
+      for (const line of await finish.completeRollback(kubeConfig, c.installed(), namespace, c.settings.wait)) say(line);
       return true;
     }
   }
