@@ -3,7 +3,7 @@
 // run in it (exec, as kubectl exec), the Services' ports, and a TCP probe from here.
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
-import { apiRequest } from '../sources/api-request.js';
+import { apiGet, apiRequest } from '../sources/api-request.js';
 import type { KubeConfig } from '../sources/kube-client.js';
 import { isRecord, list, record, str, type Raw } from '../sources/raw.js';
 import type { StatusReport } from '../status/report.js';
@@ -26,6 +26,9 @@ export interface ClusterApiOptions {
 }
 
 export class ClusterApi implements MoveApi {
+  /** client-node's exec client, made at the first exec */
+  private exec_?: Promise<import('@kubernetes/client-node').Exec>;
+
   constructor(private readonly o: ClusterApiOptions) {}
 
   async view(node: string): Promise<NodeView> {
@@ -95,22 +98,25 @@ export class ClusterApi implements MoveApi {
   }
 
   private async json(path: string, params?: Record<string, string>): Promise<Raw> {
-    const r = await apiRequest(this.o.kubeConfig, 'GET', path, { params, timeoutMs: TIMEOUT_MS });
-    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-    return record(JSON.parse(r.text), path);
+    const o = await apiGet(this.o.kubeConfig, path, { ...(params ? { params } : {}), timeoutMs: TIMEOUT_MS });
+    if (o === undefined) throw new Error(`GET ${path}: not found`);
+    return record(o, path);
   }
 
   /** A command in the pod's (only) container, as kubectl exec runs it; its stdout. */
   private async exec(pod: string, argv: string[]): Promise<string> {
-    const { KubeConfig, Exec } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(this.o.kubeconfigPath);
+    this.exec_ ??= import('@kubernetes/client-node').then(({ KubeConfig, Exec }) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(this.o.kubeconfigPath);
+      return new Exec(kc);
+    });
+    const exec = await this.exec_;
     let stdout = '';
     let stderr = '';
     const sink = (add: (s: string) => void) => new Writable({ write(chunk: Buffer, _e, done) { add(chunk.toString('utf8')); done(); } });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} in ${pod}: no answer within ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
-      new Exec(kc).exec(NAMESPACE, pod, this.o.ipvsProxyContainer, argv, sink((s) => { stdout += s; }), sink((s) => { stderr += s; }), null, false, (status) => {
+      exec.exec(NAMESPACE, pod, this.o.ipvsProxyContainer, argv, sink((s) => { stdout += s; }), sink((s) => { stderr += s; }), null, false, (status) => {
         clearTimeout(timer);
         if (status.status === 'Success') resolve(stdout);
         else reject(new Error(`${argv.join(' ')} in ${pod}: ${stderr.trim() || status.message || 'failed'}`));

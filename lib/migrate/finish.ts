@@ -4,7 +4,7 @@
 // on ipvs-proxy) before its nodes move, and afterwards removes what start and finish added.
 // Changes to kube-proxy's DaemonSet are server-side applies under field managers of our own, so
 // undoing one removes exactly the fields it set.
-import { apiRequest } from '../sources/api-request.js';
+import { apiGet, apiRequest } from '../sources/api-request.js';
 import type { KubeConfig } from '../sources/kube-client.js';
 import { isRecord } from '../sources/raw.js';
 import { MIGRATION_LABEL } from './facts.js';
@@ -18,12 +18,7 @@ const SAVED_KEY = 'kube-proxy-daemonset.json';
 const RESTORE_MANAGER = 'ipvs-proxy-migrate-restore';
 const TIMEOUT_MS = 30_000;
 
-async function get(kc: KubeConfig, path: string): Promise<Record<string, unknown> | undefined> {
-  const r = await apiRequest(kc, 'GET', path, { timeoutMs: TIMEOUT_MS });
-  if (r.status === 404) return undefined;
-  if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-  return JSON.parse(r.text) as Record<string, unknown>;
-}
+const get = async (kc: KubeConfig, path: string) => await apiGet(kc, path, { timeoutMs: TIMEOUT_MS }) as Record<string, unknown> | undefined;
 
 async function remove(kc: KubeConfig, o: KubeObject): Promise<boolean> {
   const r = await apiRequest(kc, 'DELETE', objectPath(o), { params: { propagationPolicy: 'Background' }, timeoutMs: TIMEOUT_MS });

@@ -77,6 +77,9 @@ type Gate = { readonly name: string; readonly check: () => Promise<string> };
  * passes) or the time is up (rejects with the gate that failed and why).
  */
 export async function passGates(api: GateApi, side: ProxySide, pod: string, o: GateOptions, passed: (line: string) => void): Promise<void> {
+  // the Service ports, listed once a round for the gates that need them
+  let servicePorts: Promise<ServicePortKey[]> | undefined;
+  const ports = () => (servicePorts ??= api.servicePorts());
   const gates: Gate[] = [{ name: '/healthz', check: async () => {
     const status = await api.healthz(pod, o.healthzPort);
     if (status !== 200) throw new Error(`answered ${status}`);
@@ -84,18 +87,18 @@ export async function passGates(api: GateApi, side: ProxySide, pod: string, o: G
   } }];
   if (side === 'ipvs-proxy') {
     gates.push({ name: 'first sync', check: async () => {
-      const [sync, ports] = await Promise.all([api.podLog(pod).then(firstSync), api.servicePorts()]);
+      const [sync, keys] = await Promise.all([api.podLog(pod).then(firstSync), ports()]);
       if (!sync) throw new Error('not in the log yet');
       if (!sync.ok) throw new Error(`${sync.failed} of its ${sync.operations} operations failed`);
-      const limit = adoptionLimit(ports.length);
-      if (sync.operations > limit) throw new Error(`${sync.operations} operations for ${ports.length} Service ports (at most ${limit}): it rebuilt the node's state instead of adopting it`);
-      return `${sync.operations} operations, none failed (${ports.length} Service ports): kube-proxy's state adopted`;
+      const limit = adoptionLimit(keys.length);
+      if (sync.operations > limit) throw new Error(`${sync.operations} operations for ${keys.length} Service ports (at most ${limit}): it rebuilt the node's state instead of adopting it`);
+      return `${sync.operations} operations, none failed (${keys.length} Service ports): kube-proxy's state adopted`;
     } });
     gates.push({ name: 'virtual servers', check: async () => {
-      const [report, ports] = await Promise.all([api.proxyStatus(pod), api.servicePorts()]);
-      const missing = missingVirtualServers(ports, report);
-      if (missing.length) throw new Error(`${missing.length} of ${ports.length} Service ports have none: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-      return `every one of ${ports.length} Service ports has its virtual server`;
+      const [report, keys] = await Promise.all([api.proxyStatus(pod), ports()]);
+      const missing = missingVirtualServers(keys, report);
+      if (missing.length) throw new Error(`${missing.length} of ${keys.length} Service ports have none: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+      return `every one of ${keys.length} Service ports has its virtual server`;
     } });
   }
   if (o.probe) {
@@ -106,6 +109,7 @@ export async function passGates(api: GateApi, side: ProxySide, pod: string, o: G
   let next = 0;
   for (;;) {
     let failure: string | undefined;
+    servicePorts = undefined;
     for (; next < gates.length; next++) {
       const g = gates[next]!;
       try { passed(`${g.name}: ${await g.check()}`); } catch (e) { failure = `${g.name}: ${(e as Error).message}`; break; }

@@ -1,6 +1,6 @@
 // Reads the facts of a migration from the API server: a few GETs, each object read through the
 // typed readers of facts.ts, so a malformed object is an error naming it.
-import { apiRequest } from '../sources/api-request.js';
+import { apiGet } from '../sources/api-request.js';
 import type { KubeConfig } from '../sources/kube-client.js';
 import { list, record } from '../sources/raw.js';
 import { readDaemonSet, readKubeProxyConfigMap, readNode, readServiceIPs, type ClusterFacts } from './facts.js';
@@ -9,10 +9,9 @@ const TIMEOUT_MS = 15_000;
 
 export async function readClusterFacts(kc: KubeConfig, ipvsProxyName = 'ipvs-proxy'): Promise<ClusterFacts> {
   const get = async <T>(path: string, read: (o: unknown) => T): Promise<T | undefined> => {
-    const r = await apiRequest(kc, 'GET', path, { timeoutMs: TIMEOUT_MS });
-    if (r.status === 404) return undefined;
-    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-    try { return read(JSON.parse(r.text)); } catch (e) { throw new Error(`${path}: ${(e as Error).message}`); }
+    const o = await apiGet(kc, path, { timeoutMs: TIMEOUT_MS });
+    if (o === undefined) return undefined;
+    try { return read(o); } catch (e) { throw new Error(`${path}: ${(e as Error).message}`); }
   };
   const [kubeProxy, kubeProxyConfig, ipvsProxy, nodes, kubernetesServiceIPs] = await Promise.all([
     get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy', readDaemonSet),

@@ -2,7 +2,7 @@
 // DaemonSet off those nodes, by server-side apply under one field manager, so running it again
 // changes nothing and a rollback can find what it set. No node changes proxy here.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiRequest } from '../sources/api-request.js';
+import { apiGet, apiRequest } from '../sources/api-request.js';
 import type { KubeConfig } from '../sources/kube-client.js';
 import { isRecord } from '../sources/raw.js';
 import { kubeProxyAvoidance, objectPath, type KubeObject } from './objects.js';
@@ -44,9 +44,8 @@ export async function rolledOut(kc: KubeConfig, namespace: string, name: string,
   const t0 = Date.now();
   const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/${name}`;
   for (;;) {
-    const r = await apiRequest(kc, 'GET', path, { timeoutMs: TIMEOUT_MS });
-    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}`);
-    const ds = JSON.parse(r.text) as { metadata?: { generation?: number }; status?: Record<string, unknown> };
+    const ds = await apiGet(kc, path, { timeoutMs: TIMEOUT_MS }) as { metadata?: { generation?: number }; status?: Record<string, unknown> } | undefined;
+    if (!ds) throw new Error(`no DaemonSet ${namespace}/${name}`);
     const s = isRecord(ds.status) ? ds.status : {};
     // the API leaves out counts that are 0
     const n = (k: string) => Number(s[k] ?? 0);

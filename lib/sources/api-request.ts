@@ -29,3 +29,11 @@ export async function apiRequest(
   });
   return { status: res.status, text: await res.text() };
 }
+
+/** A GET of one object or list as parsed JSON; undefined when it does not exist (404). */
+export async function apiGet(kc: KubeConfig, path: string, o: { readonly params?: Readonly<Record<string, string>>; readonly timeoutMs: number }): Promise<unknown> {
+  const r = await apiRequest(kc, 'GET', path, o);
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+  return JSON.parse(r.text) as unknown;
+}

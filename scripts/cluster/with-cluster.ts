@@ -3,7 +3,7 @@
 // removed afterwards; its logs stay in that folder when the command failed, which is then named.
 // A bring-up that fails is told with the end of its logs (CI keeps only what was printed) and
 // tried once more in a new folder: the VM under emulation can stall for tens of seconds when the
-// machine is busy (a CI run saw both vCPUs "stuck for 23s" while two nodes booted).
+// machine is busy, which is not what the command tests.
 // Usage (inside scripts/cluster/netns-run, CLUSTER_IMAGES set): node --import tsx
 // scripts/cluster/with-cluster.ts [--proxy kube-proxy] CMD [ARG...]; exits with CMD's status.
 // With --proxy kube-proxy the cluster runs kube-proxy and holds ipvs-proxy's image too (a migration).

@@ -33,9 +33,8 @@ const pod = (name: string, node: string, container: Record<string, unknown>, lab
 function loop(node: string) {
   const targets = [`http://${clusterIP}/hostname`, ...NODES.map((_, i) => `http://${nodeIp(i)}:${nodePort}/hostname`)];
   // a request fails when refused, reset or unanswered in 10 s: two lost SYNs cost 3 s, and the
-  // emulated VM stalls while a node starts or stops a container (a CI run saw one request of 466
-  // unanswered for 5 s, from the untouched node, as a never-ready ipvs-proxy pod stopped); the
-  // time of each request is kept and every one over 1 s is reported
+  // emulated VM stalls for seconds while a node starts or stops a container; the time of each
+  // request is kept, so every one over 1 s is reported
   const script = `while true; do for u in ${targets.join(' ')}; do
     r=$(curl -s -m 10 -w ' %{time_total}s' $u); c=$?
     if [ $c = 0 ]; then echo "ok $u $r"; else echo "FAIL $u curl exit $c $(date +%T) $r"; fi

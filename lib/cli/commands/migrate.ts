@@ -14,7 +14,7 @@ import { readConfigDocument } from '../settings.js';
 import { RUN_OPTIONS } from './run.js';
 import { OUTPUT_OPTION } from './status.js';
 import { assessMigration, type MigrationPlan } from '../../migrate/assess.js';
-import type { NodeFacts } from '../../migrate/facts.js';
+import type { ClusterFacts, NodeFacts } from '../../migrate/facts.js';
 import type { ProxySide } from '../../migrate/node-steps.js';
 import type { KubeObject } from '../../migrate/objects.js';
 import type { KubeConfig } from '../../sources/kube-client.js';
@@ -58,16 +58,18 @@ export const migrateCommand = command({
       const kubeconfig = settings.kubeconfig || join(env.HOME ?? homedir(), '.kube', 'config');
       if (!existsSync(kubeconfig)) { stderr.write(`ipvs-proxy migrate: no kubeconfig at ${kubeconfig}: give one with --kubeconfig\n`); return 1; }
       const { kubeConfig } = apiEndpoint({ kubeconfig });
-      const assess = async () => assessMigration(await readClusterFacts(kubeConfig), { master, readConfig: readRunConfig });
-      let plan: MigrationPlan = await assess();
+      const readFacts = () => readClusterFacts(kubeConfig);
+      const assess = (facts: ClusterFacts) => assessMigration(facts, { master, readConfig: readRunConfig });
+      const facts = await readFacts();
+      let plan: MigrationPlan = assess(facts);
       let code = plan.refusals.length ? 1 : 0;
       if (step !== 'plan' && !plan.refusals.length) {
         const objects = await import('../../migrate/objects.js');
         const manifests = objects.readManifests();
         const installed = () => objects.migrationObjects(manifests, { image: settings.image || undefined, master });
-        const stepDone = await runStep(step, plan, { kubeConfig, kubeconfig, installed, namespace: manifests.namespace, settings, say, stderr });
+        const stepDone = await runStep(step, plan, facts, { kubeConfig, kubeconfig, readFacts, installed, namespace: manifests.namespace, settings, say, stderr });
         code = stepDone ? 0 : 1;
-        plan = await assess();
+        plan = assess(await readFacts());
         if (settings.output === 'text') stdout.write('\n');
       }
       stdout.write(settings.output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
@@ -82,6 +84,7 @@ export const migrateCommand = command({
 interface StepContext {
   readonly kubeConfig: KubeConfig;
   readonly kubeconfig: string;
+  readonly readFacts: () => Promise<ClusterFacts>;
   readonly installed: () => KubeObject[];
   readonly namespace: string;
   readonly settings: { readonly nodes: readonly string[]; readonly batch: number; readonly probe: string; readonly timeout: number; readonly wait: boolean };
@@ -90,7 +93,7 @@ interface StepContext {
 }
 
 /** One step past plan; false when it stopped short (a node went back, or the step cannot run now). */
-async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: StepContext): Promise<boolean> {
+async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, facts: ClusterFacts, c: StepContext): Promise<boolean> {
   const refuse = (why: string) => { c.stderr.write(`ipvs-proxy migrate ${step}: ${why}\n`); return false; };
   const { kubeConfig, namespace, say } = c;
   switch (step) {
@@ -113,15 +116,15 @@ async function runStep(step: Exclude<Step, 'plan'>, plan: MigrationPlan, c: Step
       if (step === 'nodes' && plan.stage === 'finished') return refuse('the migration is finished: every node runs ipvs-proxy');
       const finish = await import('../../migrate/finish.js');
       if (step === 'rollback') for (const line of await finish.prepareRollback(kubeConfig, namespace, c.settings.wait)) say(line);
+      // (prepareRollback changes DaemonSets, not the nodes' labels the plan was read from)
       const to = step === 'nodes' ? 'ipvs-proxy' : 'kube-proxy';
-      const facts = await (await import('../../migrate/read-cluster.js')).readClusterFacts(kubeConfig);
       const todo = facts.nodes.filter((n) => (to === 'ipvs-proxy' ? !n.labelled : n.labelled || n.moving))
         .map((n) => n.name).filter((n) => !c.settings.nodes.length || c.settings.nodes.includes(n));
       const unknown = c.settings.nodes.filter((n) => !facts.nodes.some((f) => f.name === n));
       if (unknown.length) return refuse(`no such nodes: ${unknown.join(', ')}`);
       const ok = await moveAll(to, todo, facts.nodes, c);
       if (!ok || step === 'nodes') return ok;
-      const left = (await (await import('../../migrate/read-cluster.js')).readClusterFacts(kubeConfig)).nodes.filter((n) => n.labelled || n.moving);
+      const left = (await c.readFacts()).nodes.filter((n) => n.labelled || n.moving);
       if (left.length) { say(`nodes still on ipvs-proxy: ${left.map((n) => n.name).join(', ')}; the rollback completes once they move (migrate rollback)`); return true; }
       for (const line of await finish.completeRollback(kubeConfig, c.installed(), namespace, c.settings.wait)) say(line);
       return true;

@@ -27,7 +27,7 @@ test('bench CPU account: the mean of each part, rounded; none of no intervals', 
 
 test('bench CPU account: this process\'s busy loop shows as its main thread\'s CPU in /proc', () => {
   const before = sampleCpu(process.pid);
-  // 200 ms of this process's own CPU, however busy the machine is (a wall-clock spin got less than 100 ms beside a VM)
+  // 200 ms of this process's own CPU, however busy the machine is: 200 ms of wall time can be far less beside a VM
   const start = process.cpuUsage();
   const end = performance.now() + 10_000;
   while (process.cpuUsage(start).user < 200_000 && performance.now() < end) { /* spin */ }
